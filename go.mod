@@ -1,0 +1,3 @@
+module github.com/bwelab/bwe
+
+go 1.25
