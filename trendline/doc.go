@@ -115,35 +115,37 @@
 // the large excursions). Robust changes what is regressed and what the slope
 // is compared with:
 //
-//  1. Lower envelope. Jitter only ever adds delay to some packets, while a
-//     growing queue delays every packet, even the fastest. So the
-//     accumulated delay variation (as in the trendline, without smoothing)
-//     is reduced to its minimum over each BucketWidth (100 ms) of arrival
-//     time, and the line is fitted to those minima over the last Buckets
-//     (10) buckets, a 1 s window:
+// Lower envelope. Jitter only ever adds delay to some packets, while a
+// growing queue delays every packet, even the fastest. So the accumulated
+// delay variation (as in the trendline, without smoothing) is reduced to its
+// minimum over each BucketWidth (100 ms) of arrival time, and a line is
+// fitted to those minima over the last Buckets (10) buckets, a 1 s window:
 //
-//     y_b = min{ accumulated_i : arrival_i in bucket b },  x_b its arrival time
-//     b̂  = Σ(x−x̄)(y−ȳ) / Σ(x−x̄)²
+//	y_b = min{ accumulated_i : arrival_i in bucket b },   x_b = arrival time of that minimum
+//	b̂   = Σ(x−x̄)(y−ȳ) / Σ(x−x̄)²
 //
-//  2. Consistency (Mann–Kendall). A queue that grows raises nearly every
-//     later minimum above every earlier one; a single jump of the path delay
-//     orders only the pairs that straddle it, and i.i.d. noise orders pairs
-//     at random. The rank statistic
+// Consistency. A queue that grows raises nearly every later minimum above
+// every earlier one; a single jump of the path delay orders only the pairs
+// that straddle it, and i.i.d. noise orders pairs at random. The
+// Mann–Kendall statistic of the k minima
 //
-//     S = Σ_{i<j} sign(y_j − y_i),   Z = (S − sign S)/√(k(k−1)(2k+5)/18 − ties)
+//	S = Σ_{i<j} sign(y_j − y_i)
+//	Z = (S − sign S) / √((k(k−1)(2k+5) − Σ_ties t(t−1)(2t+5)) / 18)
 //
-//     must reach Z ≥ 3 (Z ≤ −3 for underuse). With 10 points that means at
-//     least 35 of the 45 pairs in order.
+// must reach Z ≥ 3 (Z ≤ −3 for underuse), with the sign of b̂. With 10
+// untied points that means S ≥ 35: at least 40 of the 45 pairs in order.
+// Fewer than 7 untied points can never reach it.
 //
-//  3. Magnitude against the noise. The slope must also exceed
+// Magnitude against the noise. The slope must also exceed
 //
-//     bound = clamp(max(MinSlope, 3·σ/√Σ(x−x̄)²), MinSlope, MaxSlope)
+//	bound = min(max(MinSlope, 3·σ/√Σ(x−x̄)²), MaxSlope)
+//	σ²    = max(s², running average of s²),   s² = Σ residual² / (k − 2)
 //
-//     where σ² is the larger of the fit's residual variance and its running
-//     average (time constant 10 s): the bound adapts to the observed jitter
-//     instead of falling to a fixed floor. MinSlope (0.02: a sender 2 % above
-//     the capacity) keeps clock drift and rounding from counting; a slope
-//     above MaxSlope (1: twice the capacity) counts whatever the tests say.
+// with a running average of time constant 10 s: the bound adapts to the
+// observed jitter instead of falling to a fixed floor. MinSlope (0.02: a
+// sender 2 % above the capacity) keeps clock drift and rounding from
+// counting; a slope above MaxSlope (1: twice the capacity) counts whatever
+// the tests say.
 //
 // The usage state machine is libwebrtc's, run on every delta with the
 // latest fit: m = b̂·window (delay growth over the window, ms) against
@@ -172,26 +174,28 @@
 //
 //   - Latency. A point exists only once its bucket closes (up to 100 ms), and
 //     the trend test needs most of the window to agree. From a flat path to a
-//     queue growing at 5 % of the capacity, overuse comes about 520 ms after
-//     the receiver first sees the queue, against 105–180 ms for the trendline
-//     and 350–380 ms for the Kalman filter (2 and 20 Mbps links); with
-//     [0, 100 ms] jitter on top it took 550 ms where the Kalman filter took
-//     650. A reversal (growth straight into a drain) takes longer, up to about
-//     900 ms, since the window must first lose its peak. After a Reset the
-//     first verdict needs five closed buckets.
+//     queue growing at 5 % of the capacity (95 % → 105 % load on a 2 and a
+//     20 Mbps link), overuse comes 518 and 522 ms after the receiver first
+//     sees the queue, against 182 and 105 ms for the trendline and 346 and
+//     379 ms for the Kalman filter. With jitter uniform in [0, 50 ms] and
+//     [0, 100 ms] on the 2 Mbps link it took 555 and 549 ms (Kalman 483 and
+//     648 ms; the trendline 240 and 465 ms, after 2 and 5 false alarms in the
+//     preceding 10 s). A reversal, growth straight into a drain, takes longer
+//     (about 850 ms in the tests) since the window must first lose its peak.
+//     After a Reset nothing can be called before 5 to 7 buckets have closed.
 //   - CPU. Most updates only compare with the bucket minimum (about 40 ns);
 //     an update that closes a bucket refits k points and runs k(k−1)/2 sign
 //     comparisons (about 200 ns at k = 10), against about 90 ns per update
 //     for the trendline and 210 ns for the Kalman filter.
 //
-// Its blind spot, shared by every delay-gradient detector: a delay swing
-// slower than the window, that keeps rising for a second or more (a path
-// slowly changing its route, a radio link ramping its buffer, a competing
-// flow filling a shared queue) is, on this evidence alone, queue build-up, and
-// Robust will call it overuse. So will it call a staircase of delay steps
-// close enough together to look like a ramp. Only other evidence (loss,
-// throughput against send rate, the period of the swings) can tell those
-// apart.
+// Its blind spot, shared by every delay-gradient detector: a swing of the
+// path delay slower than the window, one that keeps rising for a second or
+// more before it falls back (a radio link whose scheduling delay wanders, a
+// periodic cross-traffic pattern upstream), is on the evidence of one-way
+// delay alone the same thing as queue build-up, and Robust calls it overuse.
+// So it does for a staircase of delay steps close enough together to look
+// like a ramp. Only other evidence (loss, delivered rate against send rate,
+// the periodicity of the swings) can tell those apart.
 //
 // # Differences from libwebrtc
 //

@@ -20,7 +20,8 @@ type Config struct {
 	// Default 20 (libwebrtc trendline_estimator.h: kDefaultTrendlineWindowSize = 20).
 	WindowSize int
 	// SmoothingCoef is the weight of the previous smoothed delay in the
-	// exponential filter, in (0, 1).
+	// exponential filter, in (0, 1); since 0 selects the default, an
+	// unsmoothed filter cannot be configured.
 	// Default 0.9 (libwebrtc trendline_estimator.cc: kDefaultTrendlineSmoothingCoeff = 0.9).
 	SmoothingCoef float64
 	// ThresholdGain scales the slope into the statistic m.

@@ -442,3 +442,27 @@ func TestKalmanNoiseVarianceIsLive(t *testing.T) {
 		t.Errorf("clean path after 100 frames: noise variance %.3f, want strictly between 1 and 50", v)
 	}
 }
+
+// A filter state that stops being finite (only reachable by corrupting it,
+// which is what this white-box test does) restarts the filter instead of
+// spreading NaN into every later detection.
+func TestKalmanFilterRestartsOnCorruptState(t *testing.T) {
+	k, err := NewKalman(KalmanConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := bwe.GroupDelta{SendDelta: 20 * time.Millisecond, ArrivalDelta: 20 * time.Millisecond, SizeDelta: 100, Arrival: 1000}
+	for range 10 {
+		d.Arrival = d.Arrival.Add(20 * time.Millisecond)
+		k.Update(d)
+	}
+	k.e11 = math.Inf(1)
+	d.Arrival = d.Arrival.Add(20 * time.Millisecond)
+	det := k.Update(d)
+	if k.FilterResets() != 1 {
+		t.Errorf("FilterResets() = %d after a corrupted update, want 1", k.FilterResets())
+	}
+	if math.IsNaN(det.Trend) || math.IsInf(det.Trend, 0) || k.e11 != 0.1 || k.slope != 8.0/512 {
+		t.Errorf("after restart: Update = %+v, E11 %v, slope %v; want finite output and the initial filter", det, k.e11, k.slope)
+	}
+}

@@ -22,7 +22,7 @@ type RobustConfig struct {
 	// in [3, 256]: the window is Buckets·BucketWidth. Default 10 (1 s).
 	Buckets int
 	// MinBuckets is the fewest envelope points a fit needs, in
-	// [3, Buckets]. Default 5.
+	// [3, Buckets]. Default 5 (Buckets if that is fewer).
 	MinBuckets int
 	// Z is the significance level, in standard deviations, of both tests:
 	// the Mann–Kendall trend statistic and the slope against its standard
@@ -33,7 +33,8 @@ type RobustConfig struct {
 	// the capacity). Default 0.02.
 	MinSlope float64
 	// MaxSlope caps the bound: a slope beyond it counts however noisy or
-	// irregular the envelope. Default 1 (a sender at twice the capacity).
+	// irregular the envelope. Default 1 (a sender at twice the capacity), or
+	// MinSlope if that is larger.
 	MaxSlope float64
 	// NoiseTimeConstant is the time constant of the running average of the
 	// envelope's residual variance, the noise level used when it exceeds

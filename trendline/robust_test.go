@@ -127,9 +127,9 @@ func TestRobustStepRampDrain(t *testing.T) {
 	})
 	t.Run("drain", func(t *testing.T) {
 		// A drain right after growth: the window holds a peak, and the
-		// trend test needs about four fifths of its pairs ordered
-		// downward, so underuse comes once the fall spans ~8 of the 10
-		// buckets: within 45 deltas (900 ms).
+		// trend test needs 40 of its 45 pairs ordered downward, so
+		// underuse comes once the fall spans about 8 of the 10 buckets:
+		// within 45 deltas (900 ms).
 		f := newFlow(t, RobustConfig{})
 		f.feed(100, func(int) float64 { return 2 })
 		f.feed(100, func(int) float64 { return -3 })

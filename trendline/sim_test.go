@@ -97,10 +97,8 @@ func (s scenario) deltas() []bwe.GroupDelta {
 // with a 5 ms send-time group length (delay_based_bwe.cc:
 // kSendTimeGroupLength), reduced to what in-order simulated packets need.
 type sendGrouper struct {
-	cur, prev            sendGroup
-	haveCur, havePrev    bool
-	firstArrivalOfBurst  bwe.Time
-	consecutiveReordered int
+	cur, prev         sendGroup
+	haveCur, havePrev bool
 }
 
 type sendGroup struct {
