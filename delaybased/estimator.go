@@ -187,7 +187,9 @@ func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) Resul
 	e.stats.Lost += int64(len(fb.Packets) - len(e.sorted))
 	if len(e.sorted) == 0 {
 		e.stats.EmptyFeedbacks++
-		return e.result(Result{})
+		var res Result
+		res.Acked, res.AckedValid = e.throughput.Bitrate()
+		return e.result(res)
 	}
 	slices.SortFunc(e.sorted, byArrival)
 
@@ -222,6 +224,7 @@ func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) Resul
 
 	e.aimd.SetInALR(inALR)
 	acked, ackedOK := e.throughput.Bitrate()
+	res.Acked, res.AckedValid = acked, ackedOK
 	at := fb.Time
 	switch {
 	case e.detection.Usage == bwe.Overusing:
@@ -247,7 +250,8 @@ func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) Resul
 	return e.result(res)
 }
 
-// result fills in the signals common to every return path.
+// result fills in the estimate and the signals common to every return
+// path; the caller has set Acked.
 func (e *Estimator) result(r Result) Result {
 	r.Valid = e.aimd.Valid()
 	if r.Valid {
@@ -255,7 +259,6 @@ func (e *Estimator) result(r Result) Result {
 	}
 	r.Detection = e.detection
 	r.State = e.aimd.State()
-	r.Acked, r.AckedValid = e.throughput.Bitrate()
 	return r
 }
 

@@ -244,57 +244,77 @@ func (t *Throughput) at(i int) *ackedPacket { return &t.ring[t.index(i)] }
 
 // Bitrate returns the throughput estimate and true, or false while the
 // window holds fewer than RequiredPackets packets (libwebrtc
-// RobustThroughputEstimator::bitrate). The result is never negative.
+// RobustThroughputEstimator::bitrate). The result is never negative. It
+// scans the window once: O(window), up to MaxWindowPackets.
 func (t *Throughput) Bitrate() (bwe.Bitrate, bool) {
 	if t.n == 0 || t.n < t.cfg.RequiredPackets {
 		return 0, false
 	}
-	var largestGap, secondGap time.Duration
-	for i := 1; i < t.n; i++ {
-		gap := t.at(i).recv.Sub(t.at(i - 1).recv)
-		if gap > largestGap {
-			secondGap, largestGap = largestGap, gap
-		} else if gap > secondGap {
-			secondGap = gap
-		}
-	}
+	// The window is a ring: at most two contiguous segments.
+	end := t.head + t.n
+	seg1, seg2 := t.ring[t.head:min(end, len(t.ring))], t.ring[:max(end-len(t.ring), 0)]
+	acc := windowScan{prevRecv: seg1[0].recv, discarded: t.hasDiscarded, latestDiscarded: t.latestDiscardedSend}
+	acc.scan(seg1)
+	acc.scan(seg2)
 
 	// The window is sorted by arrival, so the first received packet is the
-	// first one (the earliest of equal arrivals, as in libwebrtc).
+	// first one (the earliest of equal arrivals, as in libwebrtc). N packets
+	// span N−1 intervals: leave out the packet whose size does not count
+	// towards the span (the first received, the last sent).
 	first, last := t.at(0), t.at(t.n-1)
-	var recvSize, sendSize, lastSendSize bwe.ByteCount
-	var firstSend, lastSend bwe.Time
-	sent := 0
-	for i := 0; i < t.n; i++ {
-		p := t.at(i)
-		recvSize = addSize(recvSize, p.size)
-		if t.hasDiscarded && p.send.Before(t.latestDiscardedSend) {
+	recvSize := acc.recvSize - first.size
+	sendSize := acc.sendSize - acc.lastSendSize
+
+	// Trimming keeps the window within MaxWindowDuration, so neighbouring
+	// gaps fit a Duration; saturate anyway against hostile clocks.
+	largest, second := time.Duration(acc.largestGap), time.Duration(acc.secondGap)
+	recvSpan := last.recv.Sub(first.recv) - largest + second
+	recvRate := bwe.RateOf(recvSize, max(recvSpan, minRateDuration))
+	if acc.sent < t.cfg.RequiredPackets {
+		return recvRate, true
+	}
+	sendRate := bwe.RateOf(sendSize, max(acc.lastSend.Sub(acc.firstSend), minRateDuration))
+	return min(sendRate, recvRate), true
+}
+
+// windowScan accumulates what Bitrate needs in one pass over the window.
+type windowScan struct {
+	prevRecv              bwe.Time
+	largestGap, secondGap time.Duration
+	recvSize, sendSize    bwe.ByteCount
+	lastSendSize          bwe.ByteCount
+	firstSend, lastSend   bwe.Time
+	sent                  int
+	discarded             bool
+	latestDiscarded       bwe.Time
+}
+
+func (w *windowScan) scan(seg []ackedPacket) {
+	for i := range seg {
+		p := &seg[i]
+		gap := p.recv.Sub(w.prevRecv)
+		w.prevRecv = p.recv
+		if gap > w.largestGap {
+			w.secondGap, w.largestGap = w.largestGap, gap
+		} else if gap > w.secondGap {
+			w.secondGap = gap
+		}
+		w.recvSize = addSize(w.recvSize, p.size)
+		if w.discarded && p.send < w.latestDiscarded {
 			// Sent before a packet that already left the window: a
 			// reordered packet whose old send time would drag the send
 			// rate down.
 			continue
 		}
-		if sent == 0 || p.send.After(lastSend) {
-			lastSend, lastSendSize = p.send, p.size
+		if w.sent == 0 || p.send > w.lastSend {
+			w.lastSend, w.lastSendSize = p.send, p.size
 		}
-		if sent == 0 || p.send.Before(firstSend) {
-			firstSend = p.send
+		if w.sent == 0 || p.send < w.firstSend {
+			w.firstSend = p.send
 		}
-		sendSize = addSize(sendSize, p.size)
-		sent++
+		w.sendSize = addSize(w.sendSize, p.size)
+		w.sent++
 	}
-	// N packets span N−1 intervals: leave out the packet whose size does
-	// not count towards the span (the first received, the last sent).
-	recvSize -= first.size
-	sendSize -= lastSendSize
-
-	recvSpan := last.recv.Sub(first.recv) - largestGap + secondGap
-	recvRate := bwe.RateOf(recvSize, max(recvSpan, minRateDuration))
-	if sent < t.cfg.RequiredPackets {
-		return recvRate, true
-	}
-	sendRate := bwe.RateOf(sendSize, max(lastSend.Sub(firstSend), minRateDuration))
-	return min(sendRate, recvRate), true
 }
 
 // Len returns the number of packets in the window.
