@@ -1,0 +1,193 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/delaybased"
+	"github.com/bwelab/bwe/internal/plot"
+	"github.com/bwelab/bwe/replay"
+	"github.com/bwelab/bwe/trendline"
+)
+
+// detectors lists the delay detectors simulate can run, in table order,
+// each with its libwebrtc-default constructor.
+var detectors = []struct {
+	name string
+	make func() (bwe.DelayDetector, error)
+}{
+	{"trendline", func() (bwe.DelayDetector, error) { return trendline.New(trendline.DefaultConfig()) }},
+	{"kalman", func() (bwe.DelayDetector, error) { return trendline.NewKalman(trendline.DefaultKalmanConfig()) }},
+	{"robust", func() (bwe.DelayDetector, error) { return trendline.NewRobust(trendline.DefaultRobustConfig()) }},
+}
+
+func detectorNames() string {
+	names := make([]string, len(detectors))
+	for i, d := range detectors {
+		names[i] = d.name
+	}
+	return strings.Join(names, "|")
+}
+
+func scenarioNames() string {
+	var names []string
+	for _, s := range replay.Scenarios() {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, "|")
+}
+
+// simulate runs the "simulate" command.
+func simulate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "out", "directory to write the SVG plots to (created if missing)")
+	scenario := fs.String("scenario", "all", "scenario to run: all|"+scenarioNames())
+	detector := fs.String("detector", "all", "delay detector: all|"+detectorNames())
+	seed := fs.Uint64("seed", 1, "seed of the link's random processes (loss, jitter)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: bwe simulate [flags]
+
+Runs the delay-based estimator, closed loop, through emulated bottleneck
+scenarios with each delay detector, prints a table of metrics over the
+steady part of each run (after its warm-up) and writes one SVG plot per
+run, named <scenario>-<detector>.svg, to the -out directory.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bwe simulate: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+
+	var scenarios []replay.Scenario
+	if *scenario == "all" {
+		scenarios = replay.Scenarios()
+	} else {
+		s, err := replay.ScenarioByName(*scenario)
+		if err != nil {
+			fmt.Fprintf(stderr, "bwe simulate: -scenario: unknown scenario %q (want all|%s)\n", *scenario, scenarioNames())
+			return 2
+		}
+		scenarios = []replay.Scenario{s}
+	}
+	dets := detectors
+	if *detector != "all" {
+		dets = nil
+		for _, d := range detectors {
+			if d.name == *detector {
+				dets = append(dets, d)
+			}
+		}
+		if dets == nil {
+			fmt.Fprintf(stderr, "bwe simulate: -detector: unknown detector %q (want all|%s)\n", *detector, detectorNames())
+			return 2
+		}
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "bwe simulate: -out: %v\n", err)
+		return 1
+	}
+
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\tdetector\tutilization\tqueue p50 (ms)\tqueue p95 (ms)\tloss (%)\tmean target (Mbps)\toveruses")
+	var files []string
+	for _, s := range scenarios {
+		s.Seed = *seed
+		for _, d := range dets {
+			det, err := d.make()
+			if err != nil {
+				fmt.Fprintf(stderr, "bwe simulate: detector %s: %v\n", d.name, err)
+				return 1
+			}
+			res, err := replay.Run(s, delaybased.Config{Detector: det})
+			if err != nil {
+				fmt.Fprintf(stderr, "bwe simulate: %s with %s: %v\n", s.Name, d.name, err)
+				return 1
+			}
+			m := res.Metrics
+			fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.1f\t%.1f\t%.2f\t%.3f\t%d\n",
+				s.Name, d.name, m.Utilization, bwe.Millis(m.QueueP50), bwe.Millis(m.QueueP95),
+				100*m.LossRate, m.MeanTarget.Float()/1e6, m.Overuses)
+			path := filepath.Join(*out, s.Name+"-"+d.name+".svg")
+			if err := writePlot(path, d.name, res); err != nil {
+				fmt.Fprintf(stderr, "bwe simulate: %v\n", err)
+				return 1
+			}
+			files = append(files, path)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		fmt.Fprintf(stderr, "bwe simulate: %v\n", err)
+		return 1
+	}
+	plots := "plots"
+	if len(files) == 1 {
+		plots = "plot"
+	}
+	fmt.Fprintf(stdout, "\nMetrics cover the steady part of each run (after its warm-up).\n%d SVG %s written to %s\n", len(files), plots, *out)
+	return 0
+}
+
+// writePlot writes the rates and queuing-delay panels of res to path.
+func writePlot(path, detector string, res *replay.Result) error {
+	n := len(res.Series)
+	t := make([]float64, n)
+	capacity, target, delivered, queue := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, s := range res.Series {
+		t[i] = float64(s.At.Micros()) / 1e6
+		capacity[i] = s.Capacity.Float() / 1e6
+		target[i] = s.Target.Float() / 1e6
+		delivered[i] = s.Delivered.Float() / 1e6
+		queue[i] = bwe.Millis(s.QueueDelay)
+	}
+	m := res.Metrics
+	fig := plot.Figure{
+		Title: fmt.Sprintf("%s, %s detector: utilization %.3f, queuing p95 %.1f ms, loss %.2f %%",
+			res.Scenario.Name, detector, m.Utilization, bwe.Millis(m.QueueP95), 100*m.LossRate),
+		XLabel: "time (s)",
+		Panels: []plot.Panel{
+			{
+				Title:    "Rates",
+				YLabel:   "Mbps",
+				FromZero: true,
+				Lines: []plot.Line{
+					{Name: "capacity", X: t, Y: capacity},
+					{Name: "target", X: t, Y: target},
+					{Name: "delivered (200 ms)", X: t, Y: delivered},
+				},
+			},
+			{
+				Title:    "Queuing delay (one-way delay − base delay)",
+				YLabel:   "ms",
+				FromZero: true,
+				Lines:    []plot.Line{{Name: "queuing delay", X: t, Y: queue}},
+			},
+		},
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fig.WriteSVG(f); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
+}

@@ -1,0 +1,173 @@
+package replay
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/delaybased"
+)
+
+// FuzzRun runs scenarios built from arbitrary parameters, negative and
+// absurd ones included: Run must either reject the scenario with an error
+// (exactly when WithDefaults does) or return finite, in-range metrics and
+// samples. Runs whose packet count could exceed a budget are validated
+// but not run, to keep each input fast.
+func FuzzRun(f *testing.F) {
+	f.Add(uint64(1), uint8(100), int16(1000), int32(2000), int32(500), int32(2000), int16(50), int16(300), int32(0),
+		int16(0), int16(0), int16(0), int32(0), int32(300), int16(0), int16(1200), int16(50), int16(100))
+	f.Add(uint64(7), uint8(60), int16(0), int32(4000), int32(0), int32(1000), int16(50), int16(0), int32(0),
+		int16(100), int16(60), int16(20), int32(8000), int32(0), int16(0), int16(0), int16(0), int16(0))
+	f.Add(uint64(3), uint8(40), int16(-1), int32(-5), int32(1), int32(0), int16(-1), int16(-1), int32(-1),
+		int16(2000), int16(-1), int16(100), int32(-1), int32(-1), int16(-1), int16(-1), int16(-1), int16(-1))
+	f.Add(uint64(9), uint8(30), int16(500), int32(1000), int32(0), int32(100), int16(10), int16(0), int32(1500),
+		int16(500), int16(5), int16(5), int32(1000), int32(30000), int16(1000), int16(200), int16(20), int16(10))
+	f.Fuzz(func(t *testing.T, seed uint64, dur100ms uint8, warmMs int16, cap1Kbps, cap2Kbps, changeMs int32,
+		delayMs, queueMs int16, queueBytes int32, lossPermille, jitterMs, swingMs int16, periodMs int32,
+		startKbps int32, minKbps, packet, feedbackMs, sampleMs int16) {
+		s := Scenario{
+			Name:     "fuzz",
+			Seed:     seed,
+			Duration: time.Duration(dur100ms) * 50 * time.Millisecond,
+			Warmup:   time.Duration(warmMs) * time.Millisecond,
+			Link: LinkConfig{
+				Capacity: Steps{
+					{0, bwe.Bitrate(cap1Kbps) * bwe.Kbps},
+					{time.Duration(changeMs) * time.Millisecond, bwe.Bitrate(cap2Kbps) * bwe.Kbps},
+				},
+				QueueBytes:     bwe.ByteCount(queueBytes),
+				QueueDelay:     time.Duration(queueMs) * time.Millisecond,
+				Delay:          time.Duration(delayMs) * time.Millisecond,
+				Loss:           float64(lossPermille) / 1000,
+				Jitter:         time.Duration(jitterMs) * time.Millisecond,
+				SwingAmplitude: time.Duration(swingMs) * time.Millisecond,
+				SwingPeriod:    time.Duration(periodMs) * time.Millisecond,
+			},
+			StartRate:        bwe.Bitrate(startKbps) * bwe.Kbps,
+			MinRate:          bwe.Bitrate(minKbps) * bwe.Kbps,
+			PacketSize:       bwe.ByteCount(packet),
+			FeedbackInterval: time.Duration(feedbackMs) * time.Millisecond,
+			SampleInterval:   time.Duration(sampleMs) * time.Millisecond,
+		}
+		full, verr := s.WithDefaults()
+		if verr == nil {
+			// The sender never exceeds max(target, MinRate), and the target
+			// never exceeds the estimator's 30 Mbps ceiling.
+			rate := max(full.MinRate, delaybased.DefaultAIMDConfig().MaxBitrate)
+			if packets := int64(rate.Over(full.Duration) / full.PacketSize); packets > 200_000 {
+				return
+			}
+		}
+		res, err := Run(s, delaybased.Config{})
+		if (err == nil) != (verr == nil) {
+			t.Fatalf("Run error %v, WithDefaults error %v", err, verr)
+		}
+		if err != nil {
+			return
+		}
+		m := res.Metrics
+		if !(m.Utilization >= 0 && m.Utilization <= 1) || !(m.LossRate >= 0 && m.LossRate <= 1) {
+			t.Fatalf("utilization %v, loss rate %v", m.Utilization, m.LossRate)
+		}
+		if m.QueueP50 < 0 || m.QueueP95 < m.QueueP50 || m.BaseDelay < 0 || m.MeanTarget < 0 || m.Lost > m.Sent || m.Overuses < 0 {
+			t.Fatalf("metrics %+v", m)
+		}
+		if want := int((full.Duration + full.SampleInterval - 1) / full.SampleInterval); len(res.Series) != want {
+			t.Fatalf("%d samples, want %d", len(res.Series), want)
+		}
+		for i, x := range res.Series {
+			if x.Target < 0 || x.Delivered < 0 || x.QueueDelay < 0 || x.Capacity < 0 {
+				t.Fatalf("sample %d = %+v", i, x)
+			}
+		}
+		l := res.Link
+		if l.Sent != l.Delivered+l.TailDrops+l.RandomLosses+l.Stranded {
+			t.Fatalf("link stats %+v do not add up", l)
+		}
+	})
+}
+
+// FuzzLink decodes arbitrary bytes into a link configuration and a
+// sequence of sends, and checks the link's invariants: packets leave no
+// earlier than they were sent, arrive in order no earlier than their
+// departure plus the smallest possible delay, the queue respects its limit,
+// and the counts add up.
+func FuzzLink(f *testing.F) {
+	f.Add([]byte("\x00\x10\x00\x00\x00\x20\x05\x00\x40\x00\x10\x01\x04\xb0\x00\x00\x04\xb0\x10\x00\x00\x01"))
+	f.Add([]byte("\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := reader{data: data}
+		cfg := LinkConfig{
+			Capacity: Steps{
+				{0, bwe.Bitrate(r.u16()) * 10 * bwe.Kbps},
+				{time.Duration(r.u16()) * time.Millisecond, bwe.Bitrate(r.u16()) * 10 * bwe.Kbps},
+			},
+			Delay:  time.Duration(r.u8()) * time.Millisecond,
+			Loss:   float64(r.u8()) / 256,
+			Jitter: time.Duration(r.u8()) * time.Millisecond,
+		}
+		if q := r.u16(); q%2 == 0 {
+			cfg.QueueBytes = bwe.ByteCount(q)
+		} else {
+			cfg.QueueDelay = time.Duration(q) * time.Millisecond
+		}
+		if a := time.Duration(r.u8()) * time.Millisecond; a <= cfg.Delay {
+			cfg.SwingAmplitude, cfg.SwingPeriod = a, time.Duration(r.u16()+1)*time.Millisecond
+		}
+		l, err := NewLink(cfg, uint64(r.u16()))
+		if err != nil {
+			return // e.g. a second step at 0
+		}
+		var now, lastArrival bwe.Time
+		for !r.done() {
+			now = now.Add(time.Duration(r.u16()) * time.Microsecond)
+			size := bwe.ByteCount(r.u16()%2000) + 1
+			before := l.Backlog(now)
+			limit := l.limit(now)
+			f := l.Send(now, size)
+			switch f.Outcome {
+			case Delivered:
+				if f.Departure <= now || f.Arrival < f.Departure.Add(cfg.Delay-cfg.SwingAmplitude) || f.Arrival < lastArrival {
+					t.Fatalf("sent at %v: %+v after arrival %v", now, f, lastArrival)
+				}
+				lastArrival = f.Arrival
+				fallthrough
+			case Stranded:
+				if before > 0 && before+size > limit {
+					t.Fatalf("admitted %d bytes onto a backlog of %d with limit %d", size, before, limit)
+				}
+			case TailDrop:
+				if before == 0 || before+size <= limit {
+					t.Fatalf("dropped %d bytes with backlog %d and limit %d", size, before, limit)
+				}
+			}
+		}
+		s := l.Stats()
+		if s.Sent != s.Delivered+s.TailDrops+s.RandomLosses+s.Stranded {
+			t.Fatalf("stats %+v do not add up", s)
+		}
+	})
+}
+
+// reader decodes fuzz bytes, yielding zeros once they run out.
+type reader struct {
+	data []byte
+	off  int
+}
+
+func (r *reader) done() bool { return r.off >= len(r.data) }
+
+func (r *reader) u8() uint8 {
+	if r.done() {
+		return 0
+	}
+	r.off++
+	return r.data[r.off-1]
+}
+
+func (r *reader) u16() uint16 {
+	var b [2]byte
+	b[0], b[1] = r.u8(), r.u8()
+	return binary.BigEndian.Uint16(b[:])
+}

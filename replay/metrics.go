@@ -1,0 +1,178 @@
+package replay
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/bwelab/bwe"
+)
+
+// DeliveredWindow is the window over which [Sample].Delivered is measured
+// (RFC 8868 samples receive rates at 200 ms intervals).
+const DeliveredWindow = 200 * time.Millisecond
+
+// Sample is the state of a run at one instant, for plots.
+type Sample struct {
+	// At is the instant of the sample (emulation clock, 0 at the start).
+	At bwe.Time
+	// Capacity is the bottleneck capacity in force at At.
+	Capacity bwe.Bitrate
+	// Target is the sender's target: the estimator's latest estimate (the
+	// sender paces at no less than Scenario.MinRate).
+	Target bwe.Bitrate
+	// Delivered is the rate at which packets reached the receiver over
+	// (At − DeliveredWindow, At].
+	Delivered bwe.Bitrate
+	// QueueDelay is the queuing delay (see [Metrics]) of the last packet
+	// that reached the receiver at or before At; 0 before the first.
+	QueueDelay time.Duration
+	// Usage is the detector's verdict in the latest feedback the sender
+	// processed.
+	Usage bwe.Usage
+}
+
+// Metrics summarises the steady part of a run, [Scenario.Warmup,
+// Scenario.Duration), in the vocabulary shared with trace replay and the
+// bench (DESIGN.md "Metrics").
+type Metrics struct {
+	// Utilization is the bits that left the bottleneck during the steady
+	// part, divided by the bits its capacity could have carried then: a
+	// number in [0, 1] (0 if the capacity was 0 throughout).
+	Utilization float64
+	// BaseDelay is the smallest one-way delay (arrival − send) of any
+	// packet of the run, the reference of the queuing delay.
+	BaseDelay time.Duration
+	// QueueP50 and QueueP95 are percentiles (nearest rank) of the queuing
+	// delay, one-way delay − BaseDelay, of the packets sent during the
+	// steady part that reached the receiver. With jitter or a delay swing,
+	// the queuing delay includes that delay variation.
+	QueueP50, QueueP95 time.Duration
+	// Sent is the number of packets sent during the steady part, and Lost
+	// the number of them that never reached the receiver (tail drops,
+	// random losses and stranded packets).
+	Sent, Lost int
+	// LossRate is Lost ÷ Sent, 0 if nothing was sent.
+	LossRate float64
+	// MeanTarget is the mean of the sampled targets in the steady part.
+	MeanTarget bwe.Bitrate
+	// Overuses counts the overuse signals during the steady part: the
+	// feedback reports after which the detector said "overusing" and
+	// after the previous one it did not.
+	Overuses int
+}
+
+// finish computes the metrics of the run and completes the samples.
+func (e *emulation) finish() Metrics {
+	var m Metrics
+	m.Overuses = e.overuses
+
+	// Base delay over the whole run.
+	base, haveBase := time.Duration(0), false
+	for i := range e.packets {
+		p := &e.packets[i]
+		if p.fate.Outcome != Delivered {
+			continue
+		}
+		if d := p.fate.Arrival.Sub(p.send); !haveBase || d < base {
+			base, haveBase = d, true
+		}
+	}
+	m.BaseDelay = base
+
+	// Per-packet counts over the steady part.
+	var delivered int64 // bits that left the bottleneck in [warmup, end)
+	var queueing []time.Duration
+	for i := range e.packets {
+		p := &e.packets[i]
+		ok := p.fate.Outcome == Delivered
+		if ok && p.fate.Departure >= e.warmup && p.fate.Departure < e.end {
+			delivered += p.size.Bits()
+		}
+		if p.send < e.warmup {
+			continue
+		}
+		m.Sent++
+		if !ok {
+			m.Lost++
+			continue
+		}
+		queueing = append(queueing, p.fate.Arrival.Sub(p.send)-base)
+	}
+	if m.Sent > 0 {
+		m.LossRate = float64(m.Lost) / float64(m.Sent)
+	}
+	if c := e.capacityBits(e.warmup, e.end); c > 0 {
+		m.Utilization = min(float64(delivered)/c, 1)
+	}
+	slices.Sort(queueing)
+	m.QueueP50 = percentile(queueing, 0.50)
+	m.QueueP95 = percentile(queueing, 0.95)
+
+	// Samples: delivered rate and queuing delay from the arrivals, which
+	// are in sequence order (the link is FIFO).
+	var sum bwe.ByteCount // bytes that arrived in the window
+	var n int64
+	lo, hi := 0, 0
+	var lastQueue time.Duration
+	for i := range e.samples {
+		s := &e.samples[i]
+		for ; hi < len(e.packets); hi++ {
+			p := &e.packets[hi]
+			if p.fate.Outcome != Delivered {
+				continue
+			}
+			if p.fate.Arrival > s.At {
+				break
+			}
+			sum += p.size
+			lastQueue = p.fate.Arrival.Sub(p.send) - base
+		}
+		from := s.At.Add(-DeliveredWindow)
+		for ; lo < hi; lo++ {
+			p := &e.packets[lo]
+			if p.fate.Outcome != Delivered {
+				continue
+			}
+			if p.fate.Arrival > from {
+				break
+			}
+			sum -= p.size
+		}
+		s.Delivered = bwe.RateOf(sum, DeliveredWindow)
+		s.QueueDelay = lastQueue
+		if s.At >= e.warmup {
+			m.MeanTarget += s.Target
+			n++
+		}
+	}
+	if n > 0 {
+		m.MeanTarget /= bwe.Bitrate(n)
+	}
+	return m
+}
+
+// capacityBits returns the bits the bottleneck could carry over [from, to).
+func (e *emulation) capacityBits(from, to bwe.Time) float64 {
+	var bits float64
+	c := e.link.cfg.Capacity
+	for t := from; t < to; {
+		next := c.NextChange(t)
+		if next <= t || next > to {
+			next = to
+		}
+		r := e.link.capacityAt(t)
+		bits += r.Float() * float64(next-t) / 1e6
+		t = next
+	}
+	return bits
+}
+
+// percentile returns the nearest-rank p-quantile of sorted, 0 if empty.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	k := int(math.Ceil(float64(len(sorted))*p)) - 1
+	return sorted[min(max(k, 0), len(sorted)-1)]
+}
