@@ -178,22 +178,27 @@ func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) Resul
 	e.stats.Packets += int64(len(fb.Packets))
 
 	// Received packets in arrival order (libwebrtc SortedByReceiveTime).
-	e.sorted = e.sorted[:0]
-	for _, p := range fb.Packets {
-		if p.Received {
-			e.sorted = append(e.sorted, p)
+	// The common batch is all received and already in order: use it as is.
+	packets := fb.Packets
+	if !receivedInOrder(packets) {
+		e.sorted = e.sorted[:0]
+		for _, p := range fb.Packets {
+			if p.Received {
+				e.sorted = append(e.sorted, p)
+			}
 		}
+		slices.SortFunc(e.sorted, byArrival)
+		packets = e.sorted
 	}
-	e.stats.Lost += int64(len(fb.Packets) - len(e.sorted))
-	if len(e.sorted) == 0 {
+	e.stats.Lost += int64(len(fb.Packets) - len(packets))
+	if len(packets) == 0 {
 		e.stats.EmptyFeedbacks++
 		var res Result
 		res.Acked, res.AckedValid = e.throughput.Bitrate()
 		return e.result(res)
 	}
-	slices.SortFunc(e.sorted, byArrival)
 
-	e.throughput.Update(e.sorted)
+	e.throughput.Update(packets)
 
 	if !e.seen || fb.Time.Sub(e.lastFeedback) > e.cfg.StreamTimeout {
 		if e.seen {
@@ -207,8 +212,8 @@ func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) Resul
 	e.lastFeedback = fb.Time
 
 	var res Result
-	for i := range e.sorted {
-		p := &e.sorted[i]
+	for i := range packets {
+		p := &packets[i]
 		delta, ok := e.groups.Add(p.SendTime, p.Arrival, fb.Time, p.Size)
 		if !ok {
 			continue
@@ -260,6 +265,17 @@ func (e *Estimator) result(r Result) Result {
 	r.Detection = e.detection
 	r.State = e.aimd.State()
 	return r
+}
+
+// receivedInOrder reports whether every packet was received and the slice
+// is already in [byArrival] order.
+func receivedInOrder(packets []bwe.PacketResult) bool {
+	for i := range packets {
+		if !packets[i].Received || (i > 0 && byArrival(packets[i-1], packets[i]) > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // byArrival orders packets by arrival, then send time, then sequence

@@ -3,6 +3,7 @@ package delaybased
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/bwelab/bwe"
@@ -134,8 +135,16 @@ type ackedPacket struct {
 //
 // Rates are truncated to whole bits per second, like libwebrtc's
 // DataSize/TimeDelta. Send times are on the sender's clock and arrival times
-// on the receiver's; only differences within each clock are used. Update
-// and Bitrate allocate nothing. Not safe for concurrent use.
+// on the receiver's; only differences within each clock are used.
+//
+// While packets arrive in order (each received and sent no earlier than the
+// one before it), the sums and extremes the estimate needs are kept up to
+// date as packets enter and leave, and Bitrate costs O(1). A packet that has
+// to be sorted back into the window, or that was sent before a packet
+// already in it, makes Bitrate scan the whole window until that packet and
+// those received before it have left; the result is the same either way,
+// bit for bit. Update and Bitrate allocate nothing. Not safe for
+// concurrent use.
 type Throughput struct {
 	cfg ThroughputConfig
 
@@ -145,6 +154,89 @@ type Throughput struct {
 
 	latestDiscardedSend bwe.Time // newest send time among packets that left the window
 	hasDiscarded        bool
+
+	// What Bitrate needs, kept up to date while the window is in order:
+	// sorted by arrival (always) and by send time, with no send time
+	// before latestDiscardedSend, so that every packet counts towards the
+	// send rate, the first sent is the oldest and the last sent the newest.
+	//
+	// irregular > 0 means that the window is not known to be in order and
+	// the fields below are stale: that many packets must leave before they
+	// are rebuilt (rebuild), and until then Bitrate scans the window.
+	irregular int
+	total     sizeSum // Σ size over the window
+	runStart  int     // ring index of the oldest packet sent at the newest send time
+	// Receive gaps between neighbours, largest two, as a queue made of two
+	// stacks: gaps[i].gap is the gap between the packet at ring index i
+	// and the one received before it. The gaps of window positions
+	// 1..frontGaps form the front stack, whose gaps[i].top holds the top two
+	// from i's gap up to the end of that stack; backTop holds the top two of
+	// the gaps received since (positions frontGaps+1..n−1). Dropping the
+	// oldest packet pops the front stack; when it is empty, the back is
+	// moved into it (flip) in one pass. Each gap is pushed once and moved
+	// once: O(1) amortised, whatever the gaps.
+	gaps      []gapSlot // parallel to ring
+	frontGaps int
+	backTop   topGaps
+
+	rebuilds, flips int // counted for tests
+}
+
+// gapSlot is the receive gap before one packet of the window and, while
+// that packet's gap is in the front stack, the top two gaps from it to the
+// end of that stack.
+type gapSlot struct {
+	gap time.Duration
+	top topGaps
+}
+
+// topGaps is the largest and second-largest of a set of receive gaps, 0
+// standing for missing values (gaps in an arrival-sorted window are never
+// negative).
+type topGaps struct{ largest, second time.Duration }
+
+// push adds one gap g ≥ 0.
+func (t topGaps) push(g time.Duration) topGaps {
+	switch {
+	case g > t.largest:
+		return topGaps{g, t.largest}
+	case g > t.second:
+		t.second = g
+	}
+	return t
+}
+
+// merge returns the top two of the union of both sets.
+func (t topGaps) merge(u topGaps) topGaps {
+	if t.largest >= u.largest {
+		return topGaps{t.largest, max(t.second, u.largest)}
+	}
+	return topGaps{u.largest, max(u.second, t.largest)}
+}
+
+// sizeSum adds non-negative sizes without overflow: 2^20 packets of at most
+// 2^63−1 bytes fit in 128 bits.
+type sizeSum struct{ hi, lo uint64 }
+
+func (s *sizeSum) add(b bwe.ByteCount) {
+	var carry uint64
+	s.lo, carry = bits.Add64(s.lo, uint64(b), 0)
+	s.hi += carry
+}
+
+func (s *sizeSum) sub(b bwe.ByteCount) {
+	var borrow uint64
+	s.lo, borrow = bits.Sub64(s.lo, uint64(b), 0)
+	s.hi -= borrow
+}
+
+// saturated returns the sum capped at the largest ByteCount, as addSize
+// would have summed it.
+func (s sizeSum) saturated() bwe.ByteCount {
+	if s.hi != 0 || s.lo > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return bwe.ByteCount(s.lo)
 }
 
 // NewThroughput returns an estimator with an empty window. It rejects
@@ -158,7 +250,11 @@ func NewThroughput(cfg ThroughputConfig) (*Throughput, error) {
 	}
 	// One slot more than the window may keep: a packet is inserted and
 	// sorted before the window is trimmed (see Update).
-	return &Throughput{cfg: cfg, ring: make([]ackedPacket, cfg.MaxWindowPackets+1)}, nil
+	return &Throughput{
+		cfg:  cfg,
+		ring: make([]ackedPacket, cfg.MaxWindowPackets+1),
+		gaps: make([]gapSlot, cfg.MaxWindowPackets+1),
+	}, nil
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -175,10 +271,10 @@ func (t *Throughput) Update(packets []bwe.PacketResult) {
 		if !p.Received {
 			continue
 		}
-		t.insert(ackedPacket{send: p.SendTime, recv: p.Arrival, size: max(p.Size, 0)})
-		if t.at(t.n-1).recv.Sub(p.Arrival) > maxReordering {
-			t.n = 0
-			t.hasDiscarded = false
+		// A packet left at the back is the newest: no reordering to check.
+		if !t.insert(ackedPacket{send: p.SendTime, recv: p.Arrival, size: max(p.Size, 0)}) &&
+			t.at(t.n-1).recv.Sub(p.Arrival) > maxReordering {
+			t.clear()
 		}
 	}
 	for t.firstOutsideWindow() {
@@ -192,18 +288,49 @@ func (t *Throughput) Update(packets []bwe.PacketResult) {
 // but a packet received before MaxWindowPackets+1 others can never remain
 // in a window of MaxWindowPackets, so dropping it early gives the same
 // window (and the same newest discarded send time) with a bounded ring.
-func (t *Throughput) insert(p ackedPacket) {
-	t.ring[t.index(t.n)] = p
+// It reports whether p stayed at the back.
+func (t *Throughput) insert(p ackedPacket) (atBack bool) {
+	slot := t.index(t.n)
+	t.ring[slot] = p
 	t.n++
+	atBack = true
 	for i := t.n - 1; i > 0; i-- {
 		cur, prev := t.index(i), t.index(i-1)
 		if !t.ring[cur].recv.Before(t.ring[prev].recv) {
 			break
 		}
 		t.ring[cur], t.ring[prev] = t.ring[prev], t.ring[cur]
+		atBack = false
+	}
+	// In an ordered window the newest packet has the newest send time, and
+	// none is older than latestDiscardedSend.
+	switch {
+	case !atBack || t.n > 1 && p.send < t.at(t.n-2).send:
+		t.irregular = t.n
+	case t.irregular == 0:
+		t.push(slot)
 	}
 	if t.n > t.cfg.MaxWindowPackets {
 		t.dropFront()
+	}
+	return atBack
+}
+
+// push adds the newest packet, at ring index slot, to the aggregates of an
+// ordered window.
+func (t *Throughput) push(slot int) {
+	p := &t.ring[slot]
+	t.total.add(p.size)
+	if t.n == 1 {
+		t.runStart = slot
+		return
+	}
+	prev := t.at(t.n - 2)
+	g := p.recv.Sub(prev.recv)
+	t.gaps[slot].gap = g
+	t.backTop = t.backTop.push(g)
+	if p.send > prev.send {
+		t.runStart = slot
 	}
 }
 
@@ -224,12 +351,88 @@ func (t *Throughput) firstOutsideWindow() bool {
 }
 
 func (t *Throughput) dropFront() {
-	s := t.ring[t.head].send
-	if !t.hasDiscarded || s.After(t.latestDiscardedSend) {
-		t.latestDiscardedSend, t.hasDiscarded = s, true
+	front := &t.ring[t.head]
+	if !t.hasDiscarded || front.send.After(t.latestDiscardedSend) {
+		t.latestDiscardedSend, t.hasDiscarded = front.send, true
+	}
+	if t.irregular > 0 {
+		t.head = t.index(1)
+		t.n--
+		if t.irregular--; t.irregular == 0 {
+			t.rebuild()
+		}
+		return
+	}
+	// Ordered: the oldest packet was sent first, so the newest discarded
+	// send time stays at or before every send time left.
+	t.total.sub(front.size)
+	if t.n > 1 {
+		// The gap between the oldest two leaves.
+		if t.frontGaps == 0 {
+			t.flip()
+		}
+		t.frontGaps--
+	}
+	if t.runStart == t.head {
+		// All packets were sent at once; the next one starts the run.
+		t.runStart = t.index(1)
 	}
 	t.head = t.index(1)
 	t.n--
+}
+
+// flip moves every gap into the front stack.
+func (t *Throughput) flip() {
+	t.flips++
+	var top topGaps
+	for i := t.n - 1; i > 0; i-- {
+		g := &t.gaps[t.index(i)]
+		top = top.push(g.gap)
+		g.top = top
+	}
+	t.frontGaps, t.backTop = max(t.n-1, 0), topGaps{}
+}
+
+// rebuild recomputes the aggregates once the packets that made the window
+// irregular have left. If it is still out of send order, it counts the
+// packets that must leave first: up to the last one sent before a packet
+// ahead of it or before latestDiscardedSend, since once they have gone the
+// rest are in order and sent no earlier than any discarded one.
+func (t *Throughput) rebuild() {
+	t.rebuilds++
+	newest, hasNewest := t.latestDiscardedSend, t.hasDiscarded
+	t.total = sizeSum{}
+	for i := range t.n {
+		p := t.at(i)
+		if hasNewest && p.send < newest {
+			t.irregular = i + 1
+		} else {
+			newest, hasNewest = p.send, true
+		}
+		t.total.add(p.size)
+		if i == 0 {
+			t.runStart = t.index(i)
+			continue
+		}
+		prev := t.at(i - 1)
+		t.gaps[t.index(i)].gap = p.recv.Sub(prev.recv)
+		if p.send > prev.send {
+			t.runStart = t.index(i)
+		}
+	}
+	if t.irregular > 0 {
+		return
+	}
+	t.flip()
+}
+
+// clear empties the window and its aggregates.
+func (t *Throughput) clear() {
+	t.n = 0
+	t.hasDiscarded = false
+	t.irregular = 0
+	t.total = sizeSum{}
+	t.frontGaps, t.backTop = 0, topGaps{}
 }
 
 func (t *Throughput) index(i int) int {
@@ -245,48 +448,93 @@ func (t *Throughput) at(i int) *ackedPacket { return &t.ring[t.index(i)] }
 // Bitrate returns the throughput estimate and true, or false while the
 // window holds fewer than RequiredPackets packets (libwebrtc
 // RobustThroughputEstimator::bitrate). The result is never negative. It
-// scans the window once: O(window), up to MaxWindowPackets.
+// costs O(1) while the window is in order, O(window) otherwise (see
+// [Throughput]).
 func (t *Throughput) Bitrate() (bwe.Bitrate, bool) {
 	if t.n == 0 || t.n < t.cfg.RequiredPackets {
 		return 0, false
 	}
+	if t.irregular > 0 {
+		return t.rate(t.scanStats()), true
+	}
+	return t.rate(t.stats()), true
+}
+
+// bitrateScan is Bitrate computed by scanning the whole window, whatever
+// its order: the reference for the incremental aggregates.
+func (t *Throughput) bitrateScan() (bwe.Bitrate, bool) {
+	if t.n == 0 || t.n < t.cfg.RequiredPackets {
+		return 0, false
+	}
+	return t.rate(t.scanStats()), true
+}
+
+// windowStats is what the estimate needs from a non-empty window.
+type windowStats struct {
+	gaps                topGaps       // between neighbours in arrival order
+	recvSize            bwe.ByteCount // Σ size, saturated
+	sendSize            bwe.ByteCount // Σ size of the packets counted in the send rate, saturated
+	lastSendSize        bwe.ByteCount // size of the first of them (in arrival order) sent last
+	firstSend, lastSend bwe.Time      // their send times, earliest and latest
+	sent                int           // how many they are
+}
+
+// rate turns the statistics of the window into the estimate.
+func (t *Throughput) rate(s windowStats) bwe.Bitrate {
+	// The window is sorted by arrival, so the first received packet is the
+	// first one (the earliest of equal arrivals, as in libwebrtc). N packets
+	// span N−1 intervals: leave out the packet whose size does not count
+	// towards the span (the first received, the last sent).
+	first, last := t.at(0), t.at(t.n-1)
+	recvSize := s.recvSize - first.size
+	sendSize := s.sendSize - s.lastSendSize
+
+	recvSpan := last.recv.Sub(first.recv) - s.gaps.largest + s.gaps.second
+	recvRate := bwe.RateOf(recvSize, max(recvSpan, minRateDuration))
+	if s.sent < t.cfg.RequiredPackets {
+		return recvRate
+	}
+	sendRate := bwe.RateOf(sendSize, max(s.lastSend.Sub(s.firstSend), minRateDuration))
+	return min(sendRate, recvRate)
+}
+
+// stats reads the aggregates of an ordered, non-empty window: every packet
+// counts towards the send rate, the oldest was sent first and the newest
+// last.
+func (t *Throughput) stats() windowStats {
+	gaps := t.backTop
+	if t.frontGaps > 0 {
+		gaps = t.gaps[t.index(1)].top.merge(gaps)
+	}
+	total := t.total.saturated()
+	return windowStats{
+		gaps:         gaps,
+		recvSize:     total,
+		sendSize:     total,
+		lastSendSize: t.ring[t.runStart].size,
+		firstSend:    t.ring[t.head].send,
+		lastSend:     t.at(t.n - 1).send,
+		sent:         t.n,
+	}
+}
+
+// scanStats computes the statistics of a non-empty window in one pass.
+func (t *Throughput) scanStats() windowStats {
 	// The window is a ring: at most two contiguous segments.
 	end := t.head + t.n
 	seg1, seg2 := t.ring[t.head:min(end, len(t.ring))], t.ring[:max(end-len(t.ring), 0)]
 	acc := windowScan{prevRecv: seg1[0].recv, discarded: t.hasDiscarded, latestDiscarded: t.latestDiscardedSend}
 	acc.scan(seg1)
 	acc.scan(seg2)
-
-	// The window is sorted by arrival, so the first received packet is the
-	// first one (the earliest of equal arrivals, as in libwebrtc). N packets
-	// span N−1 intervals: leave out the packet whose size does not count
-	// towards the span (the first received, the last sent).
-	first, last := t.at(0), t.at(t.n-1)
-	recvSize := acc.recvSize - first.size
-	sendSize := acc.sendSize - acc.lastSendSize
-
-	// Trimming keeps the window within MaxWindowDuration, so neighbouring
-	// gaps fit a Duration; saturate anyway against hostile clocks.
-	largest, second := time.Duration(acc.largestGap), time.Duration(acc.secondGap)
-	recvSpan := last.recv.Sub(first.recv) - largest + second
-	recvRate := bwe.RateOf(recvSize, max(recvSpan, minRateDuration))
-	if acc.sent < t.cfg.RequiredPackets {
-		return recvRate, true
-	}
-	sendRate := bwe.RateOf(sendSize, max(acc.lastSend.Sub(acc.firstSend), minRateDuration))
-	return min(sendRate, recvRate), true
+	return acc.windowStats
 }
 
-// windowScan accumulates what Bitrate needs in one pass over the window.
+// windowScan accumulates windowStats in one pass over the window.
 type windowScan struct {
-	prevRecv              bwe.Time
-	largestGap, secondGap time.Duration
-	recvSize, sendSize    bwe.ByteCount
-	lastSendSize          bwe.ByteCount
-	firstSend, lastSend   bwe.Time
-	sent                  int
-	discarded             bool
-	latestDiscarded       bwe.Time
+	windowStats
+	prevRecv        bwe.Time
+	discarded       bool
+	latestDiscarded bwe.Time
 }
 
 func (w *windowScan) scan(seg []ackedPacket) {
@@ -294,10 +542,10 @@ func (w *windowScan) scan(seg []ackedPacket) {
 		p := &seg[i]
 		gap := p.recv.Sub(w.prevRecv)
 		w.prevRecv = p.recv
-		if gap > w.largestGap {
-			w.secondGap, w.largestGap = w.largestGap, gap
-		} else if gap > w.secondGap {
-			w.secondGap = gap
+		if gap > w.gaps.largest {
+			w.gaps.second, w.gaps.largest = w.gaps.largest, gap
+		} else if gap > w.gaps.second {
+			w.gaps.second = gap
 		}
 		w.recvSize = addSize(w.recvSize, p.size)
 		if w.discarded && p.send < w.latestDiscarded {
@@ -322,9 +570,8 @@ func (t *Throughput) Len() int { return t.n }
 
 // Reset empties the window, as after a long pause.
 func (t *Throughput) Reset() {
-	t.n = 0
+	t.clear()
 	t.head = 0
-	t.hasDiscarded = false
 }
 
 // addSize returns a+b for non-negative sizes, saturating.

@@ -2,6 +2,7 @@ package delaybased
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -604,11 +605,216 @@ func BenchmarkThroughput(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(packets), "ns/packet")
 }
 
+// checkIncremental compares Bitrate with the full scan, and while the
+// window is in order the incremental aggregates with the scanned ones. It
+// reports whether the aggregates were used.
+func checkIncremental(t *testing.T, est *Throughput, where string) bool {
+	t.Helper()
+	got, ok := est.Bitrate()
+	want, wantOK := est.bitrateScan()
+	if got != want || ok != wantOK {
+		t.Fatalf("%s: Bitrate() = %d, %v, full scan = %d, %v (len %d, irregular %d)",
+			where, got, ok, want, wantOK, est.Len(), est.irregular)
+	}
+	if est.irregular < 0 || est.irregular > est.n {
+		t.Fatalf("%s: irregular = %d outside [0, len %d]", where, est.irregular, est.n)
+	}
+	if est.n == 0 || est.irregular > 0 {
+		return false
+	}
+	if s, w := est.stats(), est.scanStats(); s != w {
+		t.Fatalf("%s: incremental stats %+v, full scan %+v (len %d)", where, s, w, est.n)
+	}
+	return true
+}
+
+// TestThroughputIncrementalMatchesScan drives random streams, in order for
+// long stretches and then disturbed (arrivals sorted back, send times going
+// back, equal send and arrival times, duplicates, late packets, clock jumps
+// both ways, zero, negative and huge sizes, Reset), and checks after every
+// batch that Bitrate equals the full scan bit for bit.
+func TestThroughputIncrementalMatchesScan(t *testing.T) {
+	incremental, scanned, rebuilds := 0, 0, 0
+	for seed := uint64(1); seed <= 300; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 0xd1ff))
+		cfg := ThroughputConfig{}
+		if seed%3 != 0 {
+			cfg = ThroughputConfig{
+				WindowPackets:     1 + rng.IntN(30),
+				MaxWindowPackets:  1 + rng.IntN(60),
+				MinWindowDuration: time.Duration(1+rng.IntN(300)) * time.Millisecond,
+			}
+			cfg.MaxWindowDuration = cfg.MinWindowDuration + time.Duration(rng.IntN(600))*time.Millisecond
+			cfg.RequiredPackets = 1 + rng.IntN(cfg.MaxWindowPackets)
+		}
+		est, err := NewThroughput(cfg)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		// Disturbances per packet: none at all for some seeds, up to one
+		// in five for others.
+		disturb := []int{0, 1000, 100, 20, 5}[seed%5]
+		send, recv := bwe.Time(rng.Int64N(1<<40)), bwe.Time(rng.Int64N(1<<40))
+		var late []bwe.PacketResult
+		for batch := range 150 {
+			pkts := make([]bwe.PacketResult, rng.IntN(25))
+			for i := range pkts {
+				if rng.IntN(8) > 0 { // else: same send time as before
+					send = send.Add(time.Duration(rng.IntN(15_000)) * time.Microsecond)
+				}
+				if rng.IntN(8) > 0 { // else: same arrival as before
+					recv = recv.Add(time.Duration(rng.IntN(15_000)) * time.Microsecond)
+				}
+				pkts[i] = bwe.PacketResult{SendTime: send, Arrival: recv, Size: bwe.ByteCount(1 + rng.IntN(1500)), Received: true}
+				if disturb == 0 || rng.IntN(disturb) > 0 {
+					continue
+				}
+				p := &pkts[i]
+				switch rng.IntN(11) {
+				case 0: // received before packets already in the window
+					p.Arrival = recv.Add(-time.Duration(rng.IntN(300_000)) * time.Microsecond)
+				case 1: // sent before packets already in the window
+					p.SendTime = send.Add(-time.Duration(rng.IntN(300_000)) * time.Microsecond)
+				case 2: // sent long before: left out of the send rate
+					p.SendTime = send.Add(-time.Duration(1+rng.IntN(5)) * time.Second)
+				case 3: // held back and delivered with a later batch
+					late = append(late, *p)
+					p.Received = false
+				case 4: // receive clock jumps back (over 1 s: clears)
+					recv = recv.Add(-time.Duration(rng.IntN(2500)) * time.Millisecond)
+				case 5: // pause longer than any window
+					send = send.Add(time.Duration(rng.IntN(8000)) * time.Millisecond)
+					recv = recv.Add(time.Duration(rng.IntN(8000)) * time.Millisecond)
+				case 6:
+					p.Size = 0
+				case 7:
+					p.Size = -bwe.ByteCount(rng.IntN(1000))
+				case 8: // sums beyond int64
+					p.Size = bwe.ByteCount(1)<<62 + bwe.ByteCount(rng.Int64N(1<<62))
+				case 9:
+					p.Received = false
+				case 10: // send clock jumps back
+					send = send.Add(-time.Duration(rng.IntN(3000)) * time.Millisecond)
+				}
+			}
+			if len(late) > 0 && rng.IntN(3) == 0 {
+				pkts = append(pkts, late...)
+				late = late[:0]
+			}
+			if disturb > 0 && rng.IntN(disturb) < 2 && len(pkts) > 0 {
+				pkts = append(pkts, pkts[rng.IntN(len(pkts)):]...) // duplicates
+			}
+			if disturb > 0 && rng.IntN(disturb) == 0 {
+				est.Reset()
+			}
+			est.Update(pkts)
+			if checkIncremental(t, est, fmt.Sprintf("seed %d batch %d (%+v)", seed, batch, est.Config())) {
+				incremental++
+			} else {
+				scanned++
+			}
+		}
+		rebuilds += est.rebuilds
+	}
+	t.Logf("%d checks on the incremental aggregates, %d on the full scan; %d rebuilds", incremental, scanned, rebuilds)
+	// The test must exercise both paths and the way back from one to the
+	// other.
+	if incremental < 10_000 || scanned < 5_000 || rebuilds < 500 {
+		t.Errorf("%d incremental checks, %d scanned, %d rebuilds: want at least 10000, 5000 and 500", incremental, scanned, rebuilds)
+	}
+}
+
+// TestThroughputIncrementalRecovers follows the window through one
+// disturbance at a time: it is scanned while the disturbing packet is in
+// it, and read from the aggregates again once it has left.
+func TestThroughputIncrementalRecovers(t *testing.T) {
+	rate := bytesPerSec(100_000) // one 1000 B packet per 10 ms: 101 packets in the window
+	cases := []struct {
+		name    string
+		disturb func(p []bwe.PacketResult)
+	}{
+		{"arrival sorted back", func(p []bwe.PacketResult) { p[4].Arrival = p[2].Arrival - 1 }},
+		{"sent before the previous packet", func(p []bwe.PacketResult) { p[4].SendTime = p[3].SendTime - 1 }},
+		{"sent before a discarded packet", func(p []bwe.PacketResult) { p[4].SendTime = p[4].SendTime.Add(-3 * time.Second) }},
+		{"swapped neighbours", func(p []bwe.PacketResult) { p[4], p[5] = p[5], p[4] }},
+	}
+	for _, c := range cases {
+		h := newThroughputHarness(t, ThroughputConfig{})
+		for i := range 30 {
+			h.feed(10, rate, rate)
+			if !checkIncremental(t, h.est, fmt.Sprintf("%s: steady batch %d", c.name, i)) {
+				t.Fatalf("%s: steady batch %d: window scanned (irregular %d), want incremental", c.name, i, h.est.irregular)
+			}
+		}
+		pkts := h.gen.packets(10, 1000, rate, rate)
+		c.disturb(pkts)
+		h.est.Update(pkts)
+		if checkIncremental(t, h.est, c.name+": disturbed batch") {
+			t.Fatalf("%s: disturbed batch read from the aggregates, want a scan", c.name)
+		}
+		recovered := -1
+		for i := range 30 {
+			h.feed(10, rate, rate)
+			if checkIncremental(t, h.est, fmt.Sprintf("%s: batch %d after", c.name, i)) && recovered < 0 {
+				recovered = i
+			}
+		}
+		// The disturbed packet leaves after about 100 more: 10 batches.
+		if recovered < 0 || recovered > 11 {
+			t.Errorf("%s: aggregates used again %d batches after the disturbance, want within 11", c.name, recovered)
+		}
+		if recovered >= 0 && h.est.irregular > 0 {
+			t.Errorf("%s: window irregular again (%d) without a new disturbance", c.name, h.est.irregular)
+		}
+	}
+}
+
+// TestThroughputGapFlips measures how often the receive gaps are moved
+// between the stacks of the two-largest-gap queue in a steady stream with
+// arrival jitter: each flip moves every gap of the window once, so there
+// are at most about one flip per window of dropped packets, and no
+// rebuild.
+func TestThroughputGapFlips(t *testing.T) {
+	for _, capacity := range []bwe.Bitrate{2 * bwe.Mbps, 20 * bwe.Mbps} {
+		est, _ := NewThroughput(ThroughputConfig{})
+		rng := rand.New(rand.NewPCG(7, uint64(capacity)))
+		spacing := transmitTime(1200, capacity)
+		send, recv := bwe.Time(0), bwe.Time(0)
+		const batches, perBatch = 5000, 20
+		pkts := make([]bwe.PacketResult, perBatch)
+		minLen := est.Config().MaxWindowPackets
+		for b := range batches {
+			for i := range pkts {
+				send = send.Add(spacing)
+				recv = recv.Add(spacing/2 + time.Duration(rng.Int64N(int64(spacing))))
+				pkts[i] = bwe.PacketResult{SendTime: send, Arrival: recv, Size: 1200, Received: true}
+			}
+			est.Update(pkts)
+			if !checkIncremental(t, est, fmt.Sprintf("%v batch %d", capacity, b)) {
+				t.Fatalf("%v batch %d: window scanned, want incremental", capacity, b)
+			}
+			if b > 100 {
+				minLen = min(minLen, est.Len())
+			}
+		}
+		dropped := batches*perBatch - est.Len()
+		t.Logf("%v: window %d..%d packets, %d dropped, %d flips (one per %.0f drops), %d rebuilds",
+			capacity, minLen, est.Len(), dropped, est.flips, float64(dropped)/float64(est.flips), est.rebuilds)
+		if est.rebuilds != 0 {
+			t.Errorf("%v: %d rebuilds in an ordered stream, want 0", capacity, est.rebuilds)
+		}
+		if limit := dropped/(minLen-2) + 2; est.flips > limit {
+			t.Errorf("%v: %d flips for %d dropped packets, want at most %d (one per window)", capacity, est.flips, dropped, limit)
+		}
+	}
+}
+
 // FuzzThroughput decodes the input into feedback batches (unsorted,
-// duplicated, lost packets, huge sizes and time jumps in both directions)
-// and checks that the estimate is never negative, that the window stays
-// within its bounds, and that the ring matches the unbounded
-// transcription.
+// duplicated, lost packets, equal send times, huge sizes and time jumps in
+// both directions, or stretches in order) and checks after every batch that
+// the estimate is never negative, that the window stays within its bounds,
+// that the ring matches the unbounded transcription, and that Bitrate
+// equals the full scan of the window bit for bit.
 func FuzzThroughput(f *testing.F) {
 	rec := func(flags byte, sendDt, recvDt int32, size int16) []byte {
 		b := make([]byte, 11)
@@ -625,6 +831,25 @@ func FuzzThroughput(f *testing.F) {
 	f.Add(uint8(0), steady)
 	f.Add(uint8(3), append(rec(1, 0, -2_000_000, 1000), rec(1|4, 1, 1, -5)...))
 	f.Add(uint8(9), append(rec(1|8, 1<<30, -(1<<30), 32767), rec(3, -1, 1<<30, 1)...))
+	// In order, then one packet sorted back and one sent early, then in
+	// order again with equal send times and huge sizes.
+	var disturbed []byte
+	for i := range 60 {
+		flags := byte(1 | 32 | byte(i%5/4)<<1)
+		switch i {
+		case 20:
+			disturbed = append(disturbed, rec(1, 9_000, -25_000, 1000)...)
+		case 30:
+			disturbed = append(disturbed, rec(1, -40_000, 9_000, 1000)...)
+		default:
+			if i > 40 {
+				flags |= 64 | byte(i%3/2)<<2
+			}
+			disturbed = append(disturbed, rec(flags, 10_000, 7_000+int32(i%4)*1_000, 1200)...)
+		}
+	}
+	f.Add(uint8(1), disturbed)
+	f.Add(uint8(0x31), disturbed)
 	f.Fuzz(func(t *testing.T, shape uint8, data []byte) {
 		cfg := ThroughputConfig{}
 		if shape&1 != 0 {
@@ -652,6 +877,7 @@ func FuzzThroughput(f *testing.F) {
 			if want, wantOK := naive.bitrate(); r != want || ok != wantOK {
 				t.Fatalf("ring Bitrate() = %d, %v, unbounded = %d, %v", r, ok, want, wantOK)
 			}
+			checkIncremental(t, est, "after a batch")
 		}
 		for len(data) >= 11 {
 			flags := data[0]
@@ -659,6 +885,12 @@ func FuzzThroughput(f *testing.F) {
 			recvDt := time.Duration(int32(binary.LittleEndian.Uint32(data[5:]))) * time.Microsecond
 			size := bwe.ByteCount(int16(binary.LittleEndian.Uint16(data[9:])))
 			data = data[11:]
+			if flags&32 != 0 { // in order
+				sendDt, recvDt = max(sendDt, -sendDt), max(recvDt, -recvDt)
+			}
+			if flags&64 != 0 { // sent with the packet before
+				sendDt = 0
+			}
 			if flags&8 != 0 { // time jumps beyond any int32 of µs
 				sendDt *= 1 << 24
 				recvDt *= 1 << 24
