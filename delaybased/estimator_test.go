@@ -221,33 +221,23 @@ func shifted(dst []bwe.PacketResult, fb bwe.Feedback, d time.Duration) bwe.Feedb
 
 // detectors returns one fresh instance of each detector in package
 // trendline, by name.
-func detectors(tb testing.TB) []struct {
-	name string
-	det  bwe.DelayDetector
-} {
+func detectors(tb testing.TB) map[string]bwe.DelayDetector {
 	tb.Helper()
-	tl, err := trendline.New(trendline.DefaultConfig())
-	if err != nil {
-		tb.Fatal(err)
+	out := map[string]bwe.DelayDetector{}
+	for _, name := range trendline.Names() {
+		d, err := trendline.NewByName(name)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out[name] = d
 	}
-	k, err := trendline.NewKalman(trendline.DefaultKalmanConfig())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	r, err := trendline.NewRobust(trendline.DefaultRobustConfig())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return []struct {
-		name string
-		det  bwe.DelayDetector
-	}{{"trendline", tl}, {"kalman", k}, {"robust", r}}
+	return out
 }
 
 func TestUpdateDoesNotAllocate(t *testing.T) {
 	series, _ := saturatedFeedback(400, 2*bwe.Mbps)
-	for _, d := range detectors(t) {
-		e, err := New(Config{Detector: d.det})
+	for name, det := range detectors(t) {
+		e, err := New(Config{Detector: det})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,7 +251,7 @@ func TestUpdateDoesNotAllocate(t *testing.T) {
 			i++
 		})
 		if allocs != 0 {
-			t.Errorf("%s: Update allocates %v times per feedback, want 0", d.name, allocs)
+			t.Errorf("%s: Update allocates %v times per feedback, want 0", name, allocs)
 		}
 	}
 }
@@ -273,9 +263,13 @@ func BenchmarkUpdate(b *testing.B) {
 	for _, capacity := range []bwe.Bitrate{2 * bwe.Mbps, 20 * bwe.Mbps} {
 		series, packets := saturatedFeedback(1200, capacity) // 60 s
 		span := series[len(series)-1].Time.Sub(series[0].Time) + 50*time.Millisecond
-		for _, d := range detectors(b) {
-			b.Run(capacity.String()+"/"+d.name, func(b *testing.B) {
-				e, err := New(Config{Detector: d.det})
+		for _, name := range trendline.Names() {
+			b.Run(capacity.String()+"/"+name, func(b *testing.B) {
+				det, err := trendline.NewByName(name)
+				if err != nil {
+					b.Fatal(err)
+				}
+				e, err := New(Config{Detector: det})
 				if err != nil {
 					b.Fatal(err)
 				}

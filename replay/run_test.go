@@ -12,16 +12,6 @@ import (
 	"github.com/bwelab/bwe/trendline"
 )
 
-// detectors builds each delay detector with its default configuration.
-var detectors = []struct {
-	name string
-	make func() (bwe.DelayDetector, error)
-}{
-	{"trendline", func() (bwe.DelayDetector, error) { return trendline.New(trendline.DefaultConfig()) }},
-	{"kalman", func() (bwe.DelayDetector, error) { return trendline.NewKalman(trendline.DefaultKalmanConfig()) }},
-	{"robust", func() (bwe.DelayDetector, error) { return trendline.NewRobust(trendline.DefaultRobustConfig()) }},
-}
-
 func scenario(t testing.TB, name string) Scenario {
 	t.Helper()
 	s, err := ScenarioByName(name)
@@ -33,22 +23,15 @@ func scenario(t testing.TB, name string) Scenario {
 
 func run(t testing.TB, s Scenario, detector string) *Result {
 	t.Helper()
-	for _, d := range detectors {
-		if d.name != detector {
-			continue
-		}
-		det, err := d.make()
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(s, delaybased.Config{Detector: det})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+	det, err := trendline.NewByName(detector)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no detector %q", detector)
-	return nil
+	res, err := Run(s, delaybased.Config{Detector: det})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // firstAt returns the instant of the first sample at or after from that
@@ -81,10 +64,10 @@ func TestRunDeterministic(t *testing.T) {
 // Invariants of every built-in scenario with every detector.
 func TestRunInvariants(t *testing.T) {
 	for _, s := range Scenarios() {
-		for _, d := range detectors {
-			res := run(t, s, d.name)
+		for _, name := range trendline.Names() {
+			res := run(t, s, name)
 			m := res.Metrics
-			id := s.Name + "/" + d.name
+			id := s.Name + "/" + name
 			if want := int(s.Duration / DefaultSampleInterval); len(res.Series) != want {
 				t.Errorf("%s: %d samples, want %d", id, len(res.Series), want)
 			}
@@ -134,25 +117,25 @@ func maxCapacity(c Capacity, from, to bwe.Time) bwe.Bitrate {
 // carries at least 85 % of the capacity, and the 300 ms queue never
 // overflows.
 func TestRunSteady2M(t *testing.T) {
-	for _, d := range detectors {
+	for _, name := range trendline.Names() {
 		s := scenario(t, "steady-2M")
-		res := run(t, s, d.name)
+		res := run(t, s, name)
 		reach, ok := firstAt(res.Series, 0, func(x Sample) bool { return x.Target >= 1600*bwe.Kbps })
 		if !ok || reach < 21700*ms || reach > 23*time.Second {
-			t.Errorf("%s: target reaches 0.8 × capacity at %v (found %v), want within [21.7 s, 23 s]", d.name, reach, ok)
+			t.Errorf("%s: target reaches 0.8 × capacity at %v (found %v), want within [21.7 s, 23 s]", name, reach, ok)
 		}
 		m := res.Metrics
 		if m.QueueP95 >= 300*ms {
-			t.Errorf("%s: p95 queuing delay %v, want below the 300 ms queue", d.name, m.QueueP95)
+			t.Errorf("%s: p95 queuing delay %v, want below the 300 ms queue", name, m.QueueP95)
 		}
 		if m.Lost != 0 {
-			t.Errorf("%s: %d packets lost, want none", d.name, m.Lost)
+			t.Errorf("%s: %d packets lost, want none", name, m.Lost)
 		}
 		s.Warmup = 30 * time.Second
-		if u := run(t, s, d.name).Metrics.Utilization; u < 0.85 {
-			t.Errorf("%s: utilization over [30 s, 60 s] %.3f, want ≥ 0.85", d.name, u)
+		if u := run(t, s, name).Metrics.Utilization; u < 0.85 {
+			t.Errorf("%s: utilization over [30 s, 60 s] %.3f, want ≥ 0.85", name, u)
 		}
-		t.Logf("%s: reach 0.8×capacity at %v; %+v", d.name, reach, m)
+		t.Logf("%s: reach 0.8×capacity at %v; %+v", name, reach, m)
 	}
 }
 
@@ -163,17 +146,17 @@ func TestRunSteady2M(t *testing.T) {
 // slower additive increase (about half a packet per response time) lifts
 // it well above the 0.5 Mbps of the drop phase.
 func TestRunCapacityDrop(t *testing.T) {
-	for _, d := range detectors {
-		res := run(t, scenario(t, "drop-1M-0.5M"), d.name)
+	for _, name := range trendline.Names() {
+		res := run(t, scenario(t, "drop-1M-0.5M"), name)
 		fall, ok := firstAt(res.Series, 20*time.Second, func(x Sample) bool { return x.Target < 600*bwe.Kbps })
 		if !ok || fall > 22*time.Second {
-			t.Errorf("%s: target below 0.6 Mbps at %v (found %v), want within 2 s of the drop at 20 s", d.name, fall, ok)
+			t.Errorf("%s: target below 0.6 Mbps at %v (found %v), want within 2 s of the drop at 20 s", name, fall, ok)
 		}
 		end := res.Series[len(res.Series)-1]
 		if end.Target < 650*bwe.Kbps {
-			t.Errorf("%s: target %v at %v, want ≥ 0.65 Mbps after the capacity returned", d.name, end.Target, end.At)
+			t.Errorf("%s: target %v at %v, want ≥ 0.65 Mbps after the capacity returned", name, end.Target, end.At)
 		}
-		t.Logf("%s: below 0.6 Mbps at %v, %v at the end; %+v", d.name, fall, end.Target, res.Metrics)
+		t.Logf("%s: below 0.6 Mbps at %v, %v at the end; %+v", name, fall, end.Target, res.Metrics)
 	}
 }
 
@@ -181,16 +164,16 @@ func TestRunCapacityDrop(t *testing.T) {
 // after ln(16)/ln(1.08) = 36.0 s; the send history and grouping must keep
 // up at 1 700 packets per second on a 200 ms RTT path.
 func TestRunSteady20M(t *testing.T) {
-	for _, d := range detectors {
-		res := run(t, scenario(t, "steady-20M"), d.name)
+	for _, name := range trendline.Names() {
+		res := run(t, scenario(t, "steady-20M"), name)
 		reach, ok := firstAt(res.Series, 0, func(x Sample) bool { return x.Target >= 16*bwe.Mbps })
 		if !ok || reach < 35900*ms || reach > 38*time.Second {
-			t.Errorf("%s: target reaches 16 Mbps at %v (found %v), want within [35.9 s, 38 s]", d.name, reach, ok)
+			t.Errorf("%s: target reaches 16 Mbps at %v (found %v), want within [35.9 s, 38 s]", name, reach, ok)
 		}
 		if m := res.Metrics; m.Lost != 0 || m.QueueP95 >= 300*ms {
-			t.Errorf("%s: %d lost, p95 queuing %v: want no loss and less than the 300 ms queue", d.name, m.Lost, m.QueueP95)
+			t.Errorf("%s: %d lost, p95 queuing %v: want no loss and less than the 300 ms queue", name, m.Lost, m.QueueP95)
 		}
-		t.Logf("%s: reach 16 Mbps at %v; %+v", d.name, reach, res.Metrics)
+		t.Logf("%s: reach 16 Mbps at %v; %+v", name, reach, res.Metrics)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/bwelab/bwe/replay"
+	"github.com/bwelab/bwe/trendline"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -80,8 +81,8 @@ func TestSimulateAll(t *testing.T) {
 	rows := tableRows(t, out)
 	want := map[string]bool{}
 	for _, s := range replay.Scenarios() {
-		for _, d := range detectors {
-			want[s.Name+" "+d.name] = true
+		for _, name := range trendline.Names() {
+			want[s.Name+" "+name] = true
 		}
 	}
 	if len(rows) != len(want) {

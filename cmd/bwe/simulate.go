@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -17,24 +18,7 @@ import (
 	"github.com/bwelab/bwe/trendline"
 )
 
-// detectors lists the delay detectors simulate can run, in table order,
-// each with its libwebrtc-default constructor.
-var detectors = []struct {
-	name string
-	make func() (bwe.DelayDetector, error)
-}{
-	{"trendline", func() (bwe.DelayDetector, error) { return trendline.New(trendline.DefaultConfig()) }},
-	{"kalman", func() (bwe.DelayDetector, error) { return trendline.NewKalman(trendline.DefaultKalmanConfig()) }},
-	{"robust", func() (bwe.DelayDetector, error) { return trendline.NewRobust(trendline.DefaultRobustConfig()) }},
-}
-
-func detectorNames() string {
-	names := make([]string, len(detectors))
-	for i, d := range detectors {
-		names[i] = d.name
-	}
-	return strings.Join(names, "|")
-}
+func detectorNames() string { return strings.Join(trendline.Names(), "|") }
 
 func scenarioNames() string {
 	var names []string
@@ -87,18 +71,13 @@ Flags:
 		}
 		scenarios = []replay.Scenario{s}
 	}
-	dets := detectors
+	dets := trendline.Names()
 	if *detector != "all" {
-		dets = nil
-		for _, d := range detectors {
-			if d.name == *detector {
-				dets = append(dets, d)
-			}
-		}
-		if dets == nil {
+		if !slices.Contains(dets, *detector) {
 			fmt.Fprintf(stderr, "bwe simulate: -detector: unknown detector %q (want all|%s)\n", *detector, detectorNames())
 			return 2
 		}
+		dets = []string{*detector}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fmt.Fprintf(stderr, "bwe simulate: -out: %v\n", err)
@@ -110,23 +89,23 @@ Flags:
 	var files []string
 	for _, s := range scenarios {
 		s.Seed = *seed
-		for _, d := range dets {
-			det, err := d.make()
+		for _, name := range dets {
+			det, err := trendline.NewByName(name)
 			if err != nil {
-				fmt.Fprintf(stderr, "bwe simulate: detector %s: %v\n", d.name, err)
+				fmt.Fprintf(stderr, "bwe simulate: %v\n", err)
 				return 1
 			}
 			res, err := replay.Run(s, delaybased.Config{Detector: det})
 			if err != nil {
-				fmt.Fprintf(stderr, "bwe simulate: %s with %s: %v\n", s.Name, d.name, err)
+				fmt.Fprintf(stderr, "bwe simulate: %s with %s: %v\n", s.Name, name, err)
 				return 1
 			}
 			m := res.Metrics
 			fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.1f\t%.1f\t%.2f\t%.3f\t%d\n",
-				s.Name, d.name, m.Utilization, bwe.Millis(m.QueueP50), bwe.Millis(m.QueueP95),
+				s.Name, name, m.Utilization, bwe.Millis(m.QueueP50), bwe.Millis(m.QueueP95),
 				100*m.LossRate, m.MeanTarget.Float()/1e6, m.Overuses)
-			path := filepath.Join(*out, s.Name+"-"+d.name+".svg")
-			if err := writePlot(path, d.name, res); err != nil {
+			path := filepath.Join(*out, s.Name+"-"+name+".svg")
+			if err := writePlot(path, name, res); err != nil {
 				fmt.Fprintf(stderr, "bwe simulate: %v\n", err)
 				return 1
 			}
