@@ -29,6 +29,13 @@ func TestTimeArithmetic(t *testing.T) {
 		{"DurationFromMillis", DurationFromMillis(2.5), 2500 * time.Microsecond},
 		{"DurationFromMillis NaN", DurationFromMillis(math.NaN()), time.Duration(0)},
 		{"DurationFromMillis +Inf", DurationFromMillis(math.Inf(1)), time.Duration(math.MaxInt64)},
+		{"SatAdd", SatAdd(Time(3), 4), Time(7)},
+		{"SatAdd high", SatAdd(time.Duration(math.MaxInt64-1), 5), time.Duration(math.MaxInt64)},
+		{"SatAdd low", SatAdd(int64(math.MinInt64+1), -5), int64(math.MinInt64)},
+		{"SatSub", SatSub(ByteCount(3), 4), ByteCount(-1)},
+		{"SatSub high", SatSub(int64(math.MaxInt64), -1), int64(math.MaxInt64)},
+		{"SatSub low", SatSub(int64(0), math.MinInt64), int64(math.MaxInt64)},
+		{"SatSub low wrap", SatSub(int64(-2), math.MaxInt64), int64(math.MinInt64)},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

@@ -26,12 +26,12 @@ func TimeFromDuration(d time.Duration) Time { return Time(d / time.Microsecond) 
 
 // Add returns t+d, truncating d to whole microseconds and saturating.
 func (t Time) Add(d time.Duration) Time {
-	return Time(addSat(int64(t), int64(d/time.Microsecond)))
+	return SatAdd(t, Time(d/time.Microsecond))
 }
 
 // Sub returns the interval t−u, saturating at the range of time.Duration.
 func (t Time) Sub(u Time) time.Duration {
-	us := subSat(int64(t), int64(u))
+	us := int64(SatSub(t, u))
 	const limit = math.MaxInt64 / int64(time.Microsecond)
 	switch {
 	case us > limit:
@@ -73,7 +73,8 @@ func (t Time) String() string {
 func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // DurationFromMillis converts floating-point milliseconds to a duration,
-// rounding to the nearest nanosecond and saturating; NaN gives zero.
+// rounding to the nearest nanosecond and saturating; NaN gives zero. It is
+// the inverse of [Millis].
 func DurationFromMillis(ms float64) time.Duration {
 	ns := ms * float64(time.Millisecond)
 	switch {
@@ -87,7 +88,10 @@ func DurationFromMillis(ms float64) time.Duration {
 	return time.Duration(math.Round(ns))
 }
 
-func addSat(a, b int64) int64 {
+// SatAdd returns a+b for any int64-based quantity ([Time], [time.Duration],
+// [Bitrate], [ByteCount], plain int64), saturating at the int64 range
+// instead of wrapping, so hostile inputs cannot flip a sign.
+func SatAdd[T ~int64](a, b T) T {
 	s := a + b
 	if (b > 0 && s < a) || (b < 0 && s > a) {
 		if b > 0 {
@@ -98,12 +102,14 @@ func addSat(a, b int64) int64 {
 	return s
 }
 
-func subSat(a, b int64) int64 {
-	if b == math.MinInt64 {
-		if a >= 0 {
+// SatSub returns a−b, saturating like [SatAdd].
+func SatSub[T ~int64](a, b T) T {
+	d := a - b
+	if (b < 0 && d < a) || (b > 0 && d > a) {
+		if b < 0 {
 			return math.MaxInt64
 		}
-		return a - b
+		return math.MinInt64
 	}
-	return addSat(a, -b)
+	return d
 }

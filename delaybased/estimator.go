@@ -166,10 +166,6 @@ func (e *Estimator) Stats() Stats {
 	return s
 }
 
-// AIMD exposes the rate controller, read-only in spirit, for plots and
-// tests.
-func (e *Estimator) AIMD() *AIMD { return e.aimd }
-
 // Update consumes one feedback batch. probe is a probe-cluster estimate
 // completed by this batch, or 0 if there is none; inALR reports that the
 // sender is application limited. It returns the estimate and its signals.

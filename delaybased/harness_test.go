@@ -259,30 +259,28 @@ func TestLibwebrtcProbeDetection(t *testing.T) {
 			t.Fatalf("estimate updated to %v, want no update (receive/send ratio > 2)", h.obs.latest)
 		}
 	})
-	t.Run("ProbeDetectionSlowerArrival", func(t *testing.T) {
-		h := newHarness(t, Config{})
-		var send bwe.Time
-		for range 8 {
-			h.advance(7 * time.Millisecond)
-			send += 5 * ms
-			h.incoming(h.clock, send, 1000, &c1)
-		}
-		if want := bwe.Bitrate(0.95 * 1_140_000); !h.obs.updated || !near(h.obs.latest, want, 10_000) {
-			t.Fatalf("estimate %v (updated %v), want %v ± 10 kbps", h.obs.latest, h.obs.updated, want)
-		}
-	})
-	t.Run("ProbeDetectionSlowerArrivalHighBitrate", func(t *testing.T) {
-		h := newHarness(t, Config{})
-		var send bwe.Time
-		for range 8 {
-			h.advance(2 * time.Millisecond)
-			send += 1 * ms
-			h.incoming(h.clock, send, 1000, &c1)
-		}
-		if want := bwe.Bitrate(0.95 * 4_000_000); !h.obs.updated || !near(h.obs.latest, want, 10_000) {
-			t.Fatalf("estimate %v (updated %v), want %v ± 10 kbps", h.obs.latest, h.obs.updated, want)
-		}
-	})
+	// Cluster 1 paced faster than it arrives: 0.95 × the receive rate.
+	for _, tc := range []struct {
+		name                string
+		arrivalGap, sendGap time.Duration
+		want                bwe.Bitrate
+	}{
+		{"ProbeDetectionSlowerArrival", 7 * time.Millisecond, 5 * time.Millisecond, 0.95 * 1_140_000},
+		{"ProbeDetectionSlowerArrivalHighBitrate", 2 * time.Millisecond, time.Millisecond, 0.95 * 4_000_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			var send bwe.Time
+			for range 8 {
+				h.advance(tc.arrivalGap)
+				send = send.Add(tc.sendGap)
+				h.incoming(h.clock, send, 1000, &c1)
+			}
+			if !h.obs.updated || !near(h.obs.latest, tc.want, 10_000) {
+				t.Fatalf("estimate %v (updated %v), want %v ± 10 kbps", h.obs.latest, h.obs.updated, tc.want)
+			}
+		})
+	}
 }
 
 // initialBehavior is InitialBehaviorTestHelper and the first half of

@@ -3,7 +3,6 @@ package delaybased
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/bwelab/bwe"
@@ -160,7 +159,7 @@ func (ia *InterArrival) Add(send, arrival, feedbackTime bwe.Time, size bwe.ByteC
 			delta.SendDelta = ia.cur.lastSend.Sub(ia.prev.lastSend)
 			delta.ArrivalDelta = ia.cur.complete.Sub(ia.prev.complete)
 			feedbackDelta := ia.cur.feedbackTime.Sub(ia.prev.feedbackTime)
-			if subSat(delta.ArrivalDelta, feedbackDelta) >= ia.cfg.ClockJump {
+			if bwe.SatSub(delta.ArrivalDelta, feedbackDelta) >= ia.cfg.ClockJump {
 				ia.resets++
 				ia.Reset()
 				return bwe.GroupDelta{}, false
@@ -209,17 +208,4 @@ func (ia *InterArrival) inBurst(send, arrival bwe.Time) bool {
 	return arrivalGap < sendGap &&
 		arrivalGap <= ia.cfg.BurstDelta &&
 		arrival.Sub(ia.cur.firstArrival) < ia.cfg.MaxBurst
-}
-
-// subSat returns a−b, saturating instead of wrapping; extreme timestamps in
-// hostile feedback must not flip the sign of a comparison.
-func subSat(a, b time.Duration) time.Duration {
-	d := a - b
-	if (b < 0 && d < a) || (b > 0 && d > a) {
-		if b < 0 {
-			return time.Duration(math.MaxInt64)
-		}
-		return time.Duration(math.MinInt64)
-	}
-	return d
 }

@@ -81,20 +81,26 @@ func TestInterArrivalBurst(t *testing.T) {
 
 func TestInterArrivalBurstCappedAt100ms(t *testing.T) {
 	ia := newIA(t)
-	// Packets sent 10 ms apart arriving 4 ms apart: a burst, but one that
-	// may keep a group open only for 100 ms of arrivals.
-	opened := 0
+	// Packets sent 10 ms apart arrive 4 ms apart: each is a burst member,
+	// but a burst may keep a group open only for 100 ms of arrivals. So
+	// packets 0–24 (arrivals 1000–1096 ms) form group 1, packet 25
+	// (1100 ms) opens group 2 (25–49), and packet 50 opens group 3, which
+	// yields the one delta of group 2 against group 1. Without the cap the
+	// 60 packets would be one endless group and yield nothing.
+	var deltas []bwe.GroupDelta
 	for i := range 60 {
 		send := bwe.Time(i) * 10 * ms
 		arrival := 1000*ms + bwe.Time(i)*4*ms
-		if _, ok := ia.Add(send, arrival, arrival, 1000); ok {
-			opened++
+		if d, ok := ia.Add(send, arrival, arrival, 1000); ok {
+			deltas = append(deltas, d)
 		}
 	}
-	// 60 packets over 236 ms of arrivals: groups of at most 25 packets
-	// (100 ms / 4 ms), so at least 2 groups close after the first.
-	if opened < 1 {
-		t.Fatalf("burst of 236 ms produced %d deltas, want the 100 ms cap to close groups", opened)
+	want := bwe.GroupDelta{
+		SendDelta: 250 * time.Millisecond, ArrivalDelta: 100 * time.Millisecond,
+		Arrival: 1200 * ms, SendTime: 500 * ms,
+	}
+	if len(deltas) != 1 || deltas[0] != want {
+		t.Fatalf("deltas %+v, want exactly [%+v]", deltas, want)
 	}
 }
 

@@ -230,7 +230,7 @@ func (s *sizeSum) sub(b bwe.ByteCount) {
 	s.hi -= borrow
 }
 
-// saturated returns the sum capped at the largest ByteCount, as addSize
+// saturated returns the sum capped at the largest ByteCount, as bwe.SatAdd
 // would have summed it.
 func (s sizeSum) saturated() bwe.ByteCount {
 	if s.hi != 0 || s.lo > math.MaxInt64 {
@@ -547,7 +547,7 @@ func (w *windowScan) scan(seg []ackedPacket) {
 		} else if gap > w.gaps.second {
 			w.gaps.second = gap
 		}
-		w.recvSize = addSize(w.recvSize, p.size)
+		w.recvSize = bwe.SatAdd(w.recvSize, p.size)
 		if w.discarded && p.send < w.latestDiscarded {
 			// Sent before a packet that already left the window: a
 			// reordered packet whose old send time would drag the send
@@ -560,7 +560,7 @@ func (w *windowScan) scan(seg []ackedPacket) {
 		if w.sent == 0 || p.send < w.firstSend {
 			w.firstSend = p.send
 		}
-		w.sendSize = addSize(w.sendSize, p.size)
+		w.sendSize = bwe.SatAdd(w.sendSize, p.size)
 		w.sent++
 	}
 }
@@ -572,12 +572,4 @@ func (t *Throughput) Len() int { return t.n }
 func (t *Throughput) Reset() {
 	t.clear()
 	t.head = 0
-}
-
-// addSize returns a+b for non-negative sizes, saturating.
-func addSize(a, b bwe.ByteCount) bwe.ByteCount {
-	if a > math.MaxInt64-b {
-		return math.MaxInt64
-	}
-	return a + b
 }

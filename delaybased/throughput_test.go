@@ -442,7 +442,7 @@ func (n *naiveThroughput) bitrate() (bwe.Bitrate, bool) {
 			firstRecv, firstRecvSize = p.recv, p.size
 		}
 		lastRecv = max(lastRecv, p.recv)
-		recvSize = addSize(recvSize, p.size)
+		recvSize = bwe.SatAdd(recvSize, p.size)
 		if n.hasDisc && p.send < n.discarded {
 			continue
 		}
@@ -452,7 +452,7 @@ func (n *naiveThroughput) bitrate() (bwe.Bitrate, bool) {
 		if sent == 0 || p.send < firstSend {
 			firstSend = p.send
 		}
-		sendSize = addSize(sendSize, p.size)
+		sendSize = bwe.SatAdd(sendSize, p.size)
 		sent++
 	}
 	recvSize -= firstRecvSize

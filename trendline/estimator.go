@@ -173,7 +173,7 @@ func (e *Estimator) Update(d bwe.GroupDelta) bwe.Detection {
 	}
 	e.accumulated = finite(e.accumulated + delta)
 	e.smoothed = finite(float64(e.smoothing*e.smoothed) + float64((1-e.smoothing)*e.accumulated))
-	e.push(float64(subSat(nowMs, e.firstArrMs)), e.smoothed)
+	e.push(float64(bwe.SatSub(nowMs, e.firstArrMs)), e.smoothed)
 
 	trend := e.trend
 	if e.size == len(e.xs) {

@@ -213,7 +213,7 @@ func (o *overuseDetector) adapt(m float64, nowMs int64) {
 	}
 	// Like libwebrtc, a step backwards in time gives a negative dt; the
 	// clamp below keeps the threshold in bounds whatever it is.
-	dt := min(float64(subSat(nowMs, o.lastUpdateMs)), o.maxTimeDeltaMs)
+	dt := min(float64(bwe.SatSub(nowMs, o.lastUpdateMs)), o.maxTimeDeltaMs)
 	// float64(...) forbids fusing the product into the sum (an FMA would
 	// round differently from libwebrtc's separate multiply and add).
 	thr := o.threshold + float64(k*(am-o.threshold)*dt)
@@ -248,15 +248,4 @@ func finite(v float64) float64 {
 		return -math.MaxFloat64
 	}
 	return v
-}
-
-func subSat(a, b int64) int64 {
-	d := a - b
-	if (b < 0 && d < a) || (b > 0 && d > a) {
-		if b < 0 {
-			return math.MaxInt64
-		}
-		return math.MinInt64
-	}
-	return d
 }
