@@ -74,6 +74,81 @@
 //     packets not received or tagged with another cluster are ignored and
 //     counted in [Stats.Ignored].
 //
+// # Probe controller
+//
+// [Controller] decides when to send probe clusters and at which rates; it is
+// libwebrtc's ProbeController (2024 revision, with BandwidthLimitedCause and
+// repeated initial probing), and its tests replay the cases of its unit test
+// that need no network state estimate, and the probe expectations of
+// goog_cc_network_control's.
+// Sources:
+//
+//	modules/congestion_controller/goog_cc/probe_controller.{h,cc}
+//	modules/congestion_controller/goog_cc/probe_controller_unittest.cc
+//	modules/congestion_controller/goog_cc/goog_cc_network_control.cc
+//
+// The owner of the controller (a send-side estimator) feeds it the
+// configured rates ([Controller.SetBitrates]), each new target with the
+// reason it is limited ([Controller.SetEstimatedBitrate]), the ALR state, the
+// allocated rate, recovery requests, and calls [Controller.Process] on every
+// process tick; on a route change it calls [Controller.Reset] and then
+// SetBitrates again. Every call that may start probing returns the clusters
+// to send now as [Request]s; [Request.Cluster] is what the [Estimator] needs
+// when the probe packets come back. With the default configuration:
+//
+//	initial     start·3 and start·6, once rates are set and the network is up
+//	further     while waiting: estimate > 0.7·last probe ⇒ probe 2·estimate
+//	timeout     no such estimate within 1 s ⇒ probing complete
+//	max raised  probing complete, new max > old max and > estimate ⇒ probe max
+//	allocation  probing complete, in ALR, allocated rate changed and above
+//	            the estimate ⇒ probe 1× and 2× the allocated rate
+//	periodic    (opt-in) in ALR, every 5 s ⇒ probe 2·estimate
+//	repeated    (opt-in) for 5 s after start, 1 s after the last ⇒ 3·estimate
+//	recovery    RequestProbe less than 5 s after the estimate fell below 0.66
+//	            of the previous one, in ALR or less than 3 s after it ⇒
+//	            probe 0.85·pre-drop rate if 0.95 of that is above the
+//	            estimate; recovery probes at least 5 s apart
+//
+// A probe at or above the cap is lowered to it and ends exponential probing.
+// The cap is the max rate (5 Mbps when none is set), or twice the max total
+// allocated rate when that is lower, or, while the cause is
+// [CauseLossIncreasing], 1.5 times the estimate. No probe at all is sent
+// while the cause is [CauseDelayIncreased], [CauseLossDecreasing] or
+// [CauseRTTBackoff]. Scaled rates are rounded half away from zero like
+// libwebrtc's DataRate·double ([bwe.Bitrate.Scale]).
+//
+// The requests returned alias a buffer inside the controller: they are valid
+// until the next call on it. The controller allocates nothing after
+// construction, never reads a clock and is not safe for concurrent use.
+//
+// Differences from libwebrtc's ProbeController:
+//
+//   - The network is taken to be available from construction; libwebrtc's
+//     controller starts unavailable and GoogCcNetworkController reports it
+//     available before its first process interval.
+//   - Probes are never below the min rate (unless the min is above the cap)
+//     nor below 1 bps; libwebrtc ignores the min rate except as a fallback
+//     start rate, so a loss-limited cap or a small allocation can take its
+//     probes below it. Initial probing does not start without a positive
+//     start or min rate, where libwebrtc would request 0 bps probes (its
+//     debug checks forbid that case); it is counted in
+//     [ControllerStats.NoStartRate].
+//   - "No probe yet" is a time before every other, where libwebrtc uses its
+//     clock's origin (Timestamp::Zero) after construction and Reset. The
+//     two agree whenever the clock is more than a few seconds past its
+//     origin, as in libwebrtc's tests, which start at 100 s; here the origin
+//     of [bwe.Time] is arbitrary.
+//   - The ALR start time keeps its microseconds; libwebrtc passes whole
+//     milliseconds.
+//   - The NetworkStateEstimate inputs (network_state_interval and related
+//     settings, off by default in libwebrtc) are not modelled.
+//   - Allocation probes are not limited by the current estimate by default
+//     (alloc_current_bwe_limit unset, as in the revision whose unit test is
+//     replayed; later revisions default it to 2);
+//     [ControllerConfig.AllocationCurrentLimit] sets it.
+//   - [Request.Cluster] promises at least 1 byte, because the [Estimator]
+//     ignores clusters that promise none.
+//
 // # Units, determinism, concurrency
 //
 // Times are [bwe.Time] in microseconds, intervals [time.Duration], sizes
