@@ -1,0 +1,527 @@
+package sendside
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/delaybased"
+	"github.com/bwelab/bwe/lossbased"
+	"github.com/bwelab/bwe/probe"
+)
+
+// Limit names what set the target of a [Result].
+type Limit uint8
+
+const (
+	// LimitStart: no feedback yet; the target is the start rate.
+	LimitStart Limit = iota
+	// LimitDelay: the delay-based estimate.
+	LimitDelay
+	// LimitLoss: the loss-based estimate, below the delay-based one.
+	LimitLoss
+	// LimitSentRate: the cap at SentRateCap × the rate actually sent.
+	LimitSentRate
+	// LimitTimeout: the backoff for missing feedback.
+	LimitTimeout
+	// LimitMin and LimitMax: the configured bounds.
+	LimitMin
+	LimitMax
+)
+
+// String returns the limit's name: "start", "delay", "loss", "sent-rate",
+// "timeout", "min" or "max".
+func (l Limit) String() string {
+	switch l {
+	case LimitStart:
+		return "start"
+	case LimitDelay:
+		return "delay"
+	case LimitLoss:
+		return "loss"
+	case LimitSentRate:
+		return "sent-rate"
+	case LimitTimeout:
+		return "timeout"
+	case LimitMin:
+		return "min"
+	case LimitMax:
+		return "max"
+	}
+	return "limit(" + strconv.Itoa(int(l)) + ")"
+}
+
+// Result is the estimator's answer to one call: the target and every
+// signal behind it.
+type Result struct {
+	// Time is the time of the call (the feedback time for Update).
+	Time bwe.Time
+	// Target is the send-side estimate: what the sender may send. Always
+	// within [Min, Max].
+	Target bwe.Bitrate
+	// Limit says what set Target.
+	Limit Limit
+	// Feedback reports that this result comes from a feedback batch
+	// (Update) rather than from Process or OnSent.
+	Feedback bool
+
+	// Delay is the delay-based estimator's result for this batch: its
+	// estimate, the detector's usage, trend and threshold, the rate
+	// controller state and the acknowledged throughput.
+	Delay delaybased.Result
+	// Loss is the loss-based estimator's result for this batch.
+	Loss lossbased.Result
+	// Probe is the probe result this batch completed, or 0.
+	Probe bwe.Bitrate
+	// RTT is the round-trip time in use: the mean of the last RTTWindow
+	// per-feedback maxima of feedback time − send time.
+	RTT time.Duration
+	// Sent is the rate actually sent over SentRateWindow, if known.
+	Sent      bwe.Bitrate
+	SentValid bool
+	// Cap is the sent-rate cap in force, or 0 if none.
+	Cap bwe.Bitrate
+	// InALR reports that the sender is application-limited.
+	InALR bool
+	// TimedOut reports that this call backed the target off because
+	// feedback is missing.
+	TimedOut bool
+	// Probes are the probe clusters to send now. The slice is reused by
+	// the next call: copy what must outlive it.
+	Probes []probe.Request
+}
+
+// Stats counts what the estimator consumed and skipped.
+type Stats struct {
+	Feedbacks      int64 // batches passed to Update
+	EmptyFeedbacks int64 // batches with no packet
+	ProbePackets   int64 // received packets of a known probe cluster
+	UnknownProbes  int64 // probe packets of a cluster this estimator did not schedule
+	Timeouts       int64 // backoffs for missing feedback
+	ProbesIssued   int64 // probe clusters scheduled
+}
+
+// issuedCap is how many scheduled clusters are remembered for matching
+// probe packets in feedback to their cluster's size.
+const issuedCap = 32
+
+// Estimator is the full send-side bandwidth estimator: the delay-based
+// estimate, capped by the loss-based estimate, raised by probe results,
+// bounded by what is actually sent and by [Min, Max], and backed off when
+// feedback stops. It is GoogCcNetworkController's estimate path
+// (goog_cc_network_control.cc) with every part pluggable.
+//
+// Drive it with Update for every feedback batch and Process periodically
+// (every 25–100 ms); with [SendsFromOnSent], also OnSent for every packet
+// sent. Every call returns a [Result] whose Probes the pacer should send.
+//
+// Not safe for concurrent use. Calls allocate nothing once the delay-based
+// estimator's sorting buffer has grown to the largest batch.
+type Estimator struct {
+	cfg    Config
+	delay  *delaybased.Estimator
+	loss   lossbased.Estimator
+	probes *probe.Estimator
+	ctrl   *probe.Controller // nil without probing
+	alr    *ALRDetector
+	sent   sentRate
+
+	min, max bwe.Bitrate
+	target   bwe.Bitrate
+	limit    Limit
+	started  bool
+
+	hasFeedback  bool
+	lastFeedback bwe.Time
+	startedAt    bwe.Time
+	pendingSend  bool // a packet was sent (OnSent) since the last feedback
+	firstPending bwe.Time
+	lastBackoff  bwe.Time
+	backedOff    bool // a backoff happened since the last feedback
+	lastSeq      int64
+	seqSeen      bool
+	lastAcked    bwe.Bitrate
+	inALR        bool
+	rttMs        []int64
+	nRTT         int
+	rtt          time.Duration
+	issued       [issuedCap]probe.Cluster
+	nIssued      int
+	out          []probe.Request
+	lastDelay    delaybased.Result
+	lastLoss     lossbased.Result
+	stats        Stats
+}
+
+// New returns an estimator configured by cfg.
+func New(cfg Config) (*Estimator, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Delay.AIMD.MinBitrate == 0 {
+		cfg.Delay.AIMD.MinBitrate = cfg.Min
+	}
+	if cfg.Delay.AIMD.MaxBitrate == 0 {
+		cfg.Delay.AIMD.MaxBitrate = cfg.Max
+	}
+	e := &Estimator{cfg: cfg, min: cfg.Min, max: cfg.Max, target: cfg.Start, rttMs: make([]int64, cfg.RTTWindow)}
+	var err error
+	if e.delay, err = delaybased.New(cfg.Delay); err != nil {
+		return nil, fmt.Errorf("sendside: %w", err)
+	}
+	e.delay.SetStartBitrate(cfg.Start)
+	e.loss = cfg.Loss
+	if e.loss == nil {
+		if e.loss, err = lossbased.NewLikelihood(lossbased.DefaultLikelihoodConfig()); err != nil {
+			return nil, fmt.Errorf("sendside: default loss estimator: %w", err)
+		}
+	}
+	e.loss.SetLimits(cfg.Min, cfg.Max)
+	if e.probes, err = probe.NewEstimator(cfg.ProbeEstimator); err != nil {
+		return nil, fmt.Errorf("sendside: %w", err)
+	}
+	if !cfg.NoProbing {
+		if e.ctrl, err = probe.NewController(cfg.Probing); err != nil {
+			return nil, fmt.Errorf("sendside: %w", err)
+		}
+	}
+	if e.alr, err = NewALRDetector(cfg.ALR); err != nil {
+		return nil, err
+	}
+	e.alr.SetEstimate(cfg.Start)
+	e.sent = newSentRate(cfg.SentRateWindow)
+	e.out = make([]probe.Request, 0, 8)
+	return e, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (e *Estimator) Config() Config { return e.cfg }
+
+// Target returns the current target.
+func (e *Estimator) Target() bwe.Bitrate { return e.target }
+
+// Stats returns the counters of what was consumed and skipped.
+func (e *Estimator) Stats() Stats { return e.stats }
+
+// DelayStats returns the delay-based estimator's counters.
+func (e *Estimator) DelayStats() delaybased.Stats { return e.delay.Stats() }
+
+// start begins the session at the first call: the loss-based estimator
+// starts from the start rate, and the probe controller sends its initial
+// probes.
+func (e *Estimator) start(at bwe.Time) {
+	if e.started {
+		return
+	}
+	e.started, e.startedAt = true, at
+	e.loss.SetEstimate(at, e.cfg.Start)
+	if e.ctrl != nil {
+		e.schedule(e.ctrl.SetBitrates(at, e.min, e.cfg.Start, e.max))
+	}
+}
+
+// schedule adds probe requests to the output and remembers their
+// clusters for matching feedback.
+func (e *Estimator) schedule(reqs []probe.Request) {
+	for _, r := range reqs {
+		e.out = append(e.out, r)
+		e.issued[e.nIssued%issuedCap] = r.Cluster()
+		e.nIssued++
+		e.stats.ProbesIssued++
+	}
+}
+
+// cluster returns the scheduled cluster with the given id.
+func (e *Estimator) cluster(id int32) (probe.Cluster, bool) {
+	n := min(e.nIssued, issuedCap)
+	for k := range n {
+		if c := e.issued[k]; c.ID == id {
+			return c, true
+		}
+	}
+	return probe.Cluster{}, false
+}
+
+// SetLimits changes the bounds of the target at at, as when the
+// application's bitrate range changes. A raised maximum is probed once the
+// initial probing is over (libwebrtc ProbeController::SetBitrates). Max
+// below min is raised to min; a zero or negative min means 0.
+func (e *Estimator) SetLimits(at bwe.Time, lo, hi bwe.Bitrate) Result {
+	e.out = e.out[:0]
+	e.start(at)
+	e.min = max(lo, 0)
+	e.max = max(hi, e.min)
+	e.loss.SetLimits(e.min, e.max)
+	if e.ctrl != nil {
+		e.schedule(e.ctrl.SetBitrates(at, e.min, 0, e.max))
+	}
+	e.setTarget(e.target, e.limit)
+	return e.finish(Result{Time: at})
+}
+
+// OnSent accounts a packet of size bytes sent at at. It matters only with
+// [SendsFromOnSent]; it then also starts the feedback timeout clock.
+func (e *Estimator) OnSent(at bwe.Time, size bwe.ByteCount) {
+	if e.cfg.Sends != SendsFromOnSent {
+		return
+	}
+	e.start(at)
+	e.accountSend(at, size)
+	if !e.pendingSend {
+		e.pendingSend, e.firstPending = true, at
+	}
+}
+
+// accountSend feeds one sent packet to the ALR detector and the sent
+// rate, and tells the probe controller about ALR transitions.
+func (e *Estimator) accountSend(at bwe.Time, size bwe.ByteCount) {
+	e.sent.add(at, size)
+	was := e.inALR
+	e.inALR = e.alr.OnSent(at, size)
+	if e.ctrl == nil || was == e.inALR {
+		return
+	}
+	if e.inALR {
+		e.ctrl.SetALRStartTime(at, true)
+	} else {
+		e.ctrl.SetALRStartTime(at, false)
+		e.ctrl.SetALREndedTime(at)
+	}
+}
+
+// Update consumes one transport-feedback batch: every packet it reports,
+// received or lost, with send times on the sender clock and arrival times
+// on the receiver clock.
+func (e *Estimator) Update(fb bwe.Feedback) Result {
+	e.out = e.out[:0]
+	e.start(fb.Time)
+	e.stats.Feedbacks++
+	res := Result{Time: fb.Time, Feedback: true}
+	if len(fb.Packets) == 0 {
+		e.stats.EmptyFeedbacks++
+		return e.finish(res)
+	}
+	e.hasFeedback, e.lastFeedback = true, fb.Time
+	e.pendingSend, e.backedOff = false, false
+
+	e.updateRTT(fb)
+	if e.cfg.Sends == SendsFromFeedback {
+		e.sendsFromFeedback(fb.Packets)
+	}
+
+	probeRate := e.measureProbes(fb.Packets)
+	if probeRate > 0 && e.lastAcked > 0 {
+		// A probe may not drag the estimate below what is being
+		// delivered (libwebrtc WebRTC-Bwe-LimitProbesLowerThanThroughputEstimate,
+		// default on: max(probe, min(last estimate, 0.85 × acked)); the
+		// acked rate is the previous batch's).
+		floor := min(e.target, e.lastAcked.Scale(0.85))
+		probeRate = max(probeRate, floor)
+	}
+	res.Probe = probeRate
+
+	dr := e.delay.Update(fb, probeRate, e.inALR)
+	if dr.AckedValid {
+		e.lastAcked = dr.Acked
+	}
+	if dr.Probe {
+		// libwebrtc SetSendBitrate: a probe result resets the loss side.
+		e.loss.SetEstimate(fb.Time, dr.Target)
+	}
+	in := lossbased.Input{Time: fb.Time, Packets: fb.Packets, InALR: e.inALR, RTT: e.rtt}
+	if dr.Valid {
+		in.DelayBased = dr.Target
+	}
+	if dr.AckedValid {
+		in.Acked = dr.Acked
+	}
+	lr := e.loss.Update(in)
+	e.lastDelay, e.lastLoss = dr, lr
+
+	limit := LimitDelay
+	if !dr.Valid || lr.Estimate < dr.Target {
+		limit = LimitLoss
+	}
+	e.setTarget(lr.Estimate, limit)
+
+	if e.ctrl != nil && dr.Updated {
+		e.schedule(e.ctrl.SetEstimatedBitrate(fb.Time, e.target, e.cause(dr, lr)))
+	}
+	if e.ctrl != nil && dr.RecoveredFromOveruse {
+		e.schedule(e.ctrl.RequestProbe(fb.Time))
+	}
+	return e.finish(res)
+}
+
+// cause tells the probe controller why the estimate is what it is
+// (libwebrtc GoogCcNetworkController::GetBandwidthLimitedCause).
+func (e *Estimator) cause(dr delaybased.Result, lr lossbased.Result) probe.Cause {
+	switch {
+	case lr.State == lossbased.Decreasing || lr.State == lossbased.IncreaseUsingPadding:
+		return probe.CauseLossDecreasing
+	case lr.State == lossbased.Increasing:
+		return probe.CauseLossIncreasing
+	case dr.Detection.Usage != bwe.Normal:
+		return probe.CauseDelayIncreased
+	}
+	return probe.CauseDelayBased
+}
+
+// Process runs the periodic part of the estimator at now: the feedback
+// timeout and the probe controller's timers. Call it every 25–100 ms.
+func (e *Estimator) Process(now bwe.Time) Result {
+	e.out = e.out[:0]
+	e.start(now)
+	res := Result{Time: now}
+	if e.timedOut(now) && (!e.backedOff || now.Sub(e.lastBackoff) >= e.cfg.TimeoutInterval) {
+		e.lastBackoff, e.backedOff = now, true
+		e.stats.Timeouts++
+		r := max(e.target.Scale(e.cfg.TimeoutBackoff), e.min)
+		e.delay.SetEstimate(now, r)
+		e.loss.SetEstimate(now, r)
+		e.setTarget(r, LimitTimeout)
+		res.TimedOut = true
+		if e.ctrl != nil {
+			e.schedule(e.ctrl.SetEstimatedBitrate(now, e.target, probe.CauseRTTBackoff))
+		}
+	}
+	if e.ctrl != nil {
+		e.schedule(e.ctrl.Process(now))
+	}
+	return e.finish(res)
+}
+
+// timedOut reports whether feedback is overdue at now: FeedbackTimeout has
+// passed since the last feedback (or the start) and, when sends are
+// known, since the first packet sent after it.
+func (e *Estimator) timedOut(now bwe.Time) bool {
+	ref := e.startedAt
+	if e.hasFeedback {
+		ref = e.lastFeedback
+	}
+	if e.cfg.Sends == SendsFromOnSent {
+		if !e.pendingSend {
+			return false
+		}
+		ref = max(ref, e.firstPending)
+	}
+	return now.Sub(ref) > e.cfg.FeedbackTimeout
+}
+
+// setTarget bounds r by the sent-rate cap and [min, max] and makes it the
+// target.
+func (e *Estimator) setTarget(r bwe.Bitrate, limit Limit) {
+	if c, ok := e.sentCap(); ok && r > c {
+		r, limit = c, LimitSentRate
+	}
+	switch {
+	case r <= e.min:
+		r, limit = e.min, LimitMin
+	case r >= e.max:
+		r, limit = e.max, LimitMax
+	}
+	e.target, e.limit = r, limit
+	e.alr.SetEstimate(r)
+}
+
+// sentCap returns the cap at SentRateCap × the sent rate (never below the
+// start rate), once a tenth of the window has been seen.
+func (e *Estimator) sentCap() (bwe.Bitrate, bool) {
+	if e.cfg.SentRateCap < 0 {
+		return 0, false
+	}
+	s, ok := e.sent.rate(e.cfg.SentRateWindow / 10)
+	if !ok {
+		return 0, false
+	}
+	return max(s.Scale(e.cfg.SentRateCap), e.cfg.Start), true
+}
+
+// finish fills in the signals common to every result.
+func (e *Estimator) finish(res Result) Result {
+	res.Target, res.Limit = e.target, e.limit
+	res.Delay, res.Loss = e.lastDelay, e.lastLoss
+	if !res.Feedback {
+		res.Delay.Updated, res.Delay.Probe, res.Delay.RecoveredFromOveruse, res.Delay.Deltas = false, false, false, 0
+	}
+	res.RTT = e.rtt
+	res.Sent, res.SentValid = e.sent.rate(e.cfg.SentRateWindow / 10)
+	if c, ok := e.sentCap(); ok {
+		res.Cap = c
+	}
+	res.InALR = e.inALR
+	res.Probes = e.out
+	return res
+}
+
+// updateRTT records the batch's largest feedback time − send time, in
+// whole ms, and sets the RTT to the mean of the last RTTWindow of them,
+// as libwebrtc's GoogCcNetworkController does with transport feedback.
+func (e *Estimator) updateRTT(fb bwe.Feedback) {
+	maxRTT := time.Duration(-1)
+	for i := range fb.Packets {
+		p := &fb.Packets[i]
+		if p.Received {
+			maxRTT = max(maxRTT, fb.Time.Sub(p.SendTime))
+		}
+	}
+	if maxRTT < 0 {
+		return
+	}
+	n := len(e.rttMs)
+	e.rttMs[e.nRTT%n] = int64((maxRTT + time.Millisecond/2) / time.Millisecond)
+	e.nRTT++
+	k := min(e.nRTT, n)
+	var sum int64
+	for _, v := range e.rttMs[:k] {
+		sum += v
+	}
+	e.rtt = time.Duration(sum/int64(k)) * time.Millisecond
+	e.delay.SetRTT(e.rtt)
+}
+
+// sendsFromFeedback accounts the packets of a batch that no earlier batch
+// reported, in the order given.
+func (e *Estimator) sendsFromFeedback(packets []bwe.PacketResult) {
+	last, seen := e.lastSeq, e.seqSeen
+	for i := range packets {
+		p := &packets[i]
+		if seen && p.Seq <= last {
+			continue
+		}
+		e.accountSend(p.SendTime, p.Size)
+		if !e.seqSeen || p.Seq > e.lastSeq {
+			e.lastSeq, e.seqSeen = p.Seq, true
+		}
+	}
+}
+
+// measureProbes feeds the batch's received probe packets to the probe
+// estimator and returns the rate a cluster completed, or 0.
+func (e *Estimator) measureProbes(packets []bwe.PacketResult) bwe.Bitrate {
+	found := false
+	for i := range packets {
+		p := &packets[i]
+		if p.ProbeCluster <= 0 || !p.Received {
+			continue
+		}
+		c, ok := e.cluster(p.ProbeCluster)
+		if !ok {
+			e.stats.UnknownProbes++
+			continue
+		}
+		e.stats.ProbePackets++
+		e.probes.Update(*p, c)
+		found = true
+	}
+	if !found {
+		return 0
+	}
+	r, ok := e.probes.Fetch()
+	if !ok {
+		return 0
+	}
+	return r
+}
