@@ -19,15 +19,16 @@
 // integrates the capacity exactly across capacity changes, in integer
 // arithmetic (see [Link]).
 //
-// [Run] closes the loop around the delay-based estimator of package
-// delaybased: a sender paces fixed-size packets at the estimator's target,
-// never below a floor; the receiver returns transport feedback every 50 ms
-// covering each packet whose fate it knows (arrived, or missing once a
-// later packet arrived); the feedback reaches the sender one propagation
-// delay later; the sender feeds it to the estimator with an RTT computed
-// as libwebrtc's GoogCcNetworkController does from transport feedback
-// alone, and adopts the new estimate. A [Scenario] describes one such
-// experiment; [Scenarios] returns the built-in ones.
+// [Run] closes the loop around the send-side estimator of package
+// sendside: a sender paces fixed-size packets at the estimator's target
+// (never below a floor, never above the application's rate when it is
+// application-limited) and sends the probe clusters the estimator asks for;
+// the receiver returns transport feedback every 50 ms covering each packet
+// whose fate it knows (arrived, or missing once a later packet arrived);
+// the feedback reaches the sender one propagation delay later unless a
+// feedback outage loses it; the sender feeds it to the estimator, runs the
+// estimator's timers every 25 ms, and adopts the new target. A [Scenario]
+// describes one such experiment; [Scenarios] returns the built-in ones.
 //
 // # Metrics
 //
@@ -36,8 +37,10 @@
 // bottleneck ÷ bits its capacity allowed), queuing delay (one-way delay −
 // the run's minimum one-way delay) at p50 and p95, loss rate (lost ÷
 // sent), mean target and the number of overuse signals. [Sample] holds a
-// time series every 100 ms for plots: capacity, target, delivered rate
-// over the last 200 ms, queuing delay and the detector's usage verdict.
+// time series every 100 ms for plots: capacity, target, the delay-based and
+// loss-based estimates behind it and what limited it, delivered rate over
+// the last 200 ms, sent rate over the last second, queuing delay, the ALR
+// state and the detector's usage verdict.
 //
 // # Units, determinism, concurrency
 //

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/bwelab/bwe"
-	"github.com/bwelab/bwe/delaybased"
 	"github.com/bwelab/bwe/replay"
+	"github.com/bwelab/bwe/sendside"
 )
 
 // A 1 Mbps bottleneck that speeds up to 2 Mbps at 10 ms, with 50 ms of
@@ -31,16 +31,17 @@ func ExampleLink() {
 	// delivered left at 0.019400s arrived at 0.069400s
 }
 
-// Run the built-in capacity-drop scenario with the default delay-based
-// estimator (libwebrtc's trendline detector) and look at the target after
-// the capacity halves at 20 s.
+// Run the built-in capacity-drop scenario with the default send-side
+// estimator (libwebrtc's trendline detector, LossBasedBweV2-style loss
+// estimator, probing) and look at the target after the capacity halves at
+// 20 s.
 func ExampleRun() {
 	s, err := replay.ScenarioByName("drop-1M-0.5M")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := replay.Run(s, delaybased.Config{})
+	res, err := replay.Run(s, sendside.Config{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/bwelab/bwe"
-	"github.com/bwelab/bwe/delaybased"
+	"github.com/bwelab/bwe/sendside"
 )
 
 // FuzzRun runs scenarios built from arbitrary parameters, negative and
@@ -14,6 +14,9 @@ import (
 // (exactly when WithDefaults does) or return finite, in-range metrics and
 // samples. Runs whose packet count could exceed a budget are validated
 // but not run, to keep each input fast.
+// fuzzMax bounds the target of fuzzed runs, to bound their packet count.
+const fuzzMax = 30 * bwe.Mbps
+
 func FuzzRun(f *testing.F) {
 	f.Add(uint64(1), uint8(100), int16(1000), int32(2000), int32(500), int32(2000), int16(50), int16(300), int32(0),
 		int16(0), int16(0), int16(0), int32(0), int32(300), int16(0), int16(1200), int16(50), int16(100))
@@ -52,14 +55,14 @@ func FuzzRun(f *testing.F) {
 		}
 		full, verr := s.WithDefaults()
 		if verr == nil {
-			// The sender never exceeds max(target, MinRate), and the target
-			// never exceeds the estimator's 30 Mbps ceiling.
-			rate := max(full.MinRate, delaybased.DefaultAIMDConfig().MaxBitrate)
+			// Media never exceeds max(target, MinRate), and the target
+			// never exceeds the configured 30 Mbps maximum.
+			rate := max(full.MinRate, fuzzMax)
 			if packets := int64(rate.Over(full.Duration) / full.PacketSize); packets > 200_000 {
 				return
 			}
 		}
-		res, err := Run(s, delaybased.Config{})
+		res, err := Run(s, sendside.Config{Max: fuzzMax})
 		if (err == nil) != (verr == nil) {
 			t.Fatalf("Run error %v, WithDefaults error %v", err, verr)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/sendside"
 )
 
 // DeliveredWindow is the window over which [Sample].Delivered is measured
@@ -27,10 +28,23 @@ type Sample struct {
 	// QueueDelay is the queuing delay (see [Metrics]) of the last packet
 	// that reached the receiver at or before At; 0 before the first.
 	QueueDelay time.Duration
+	// Sent is the rate at which the sender sent (media and probes) over
+	// (At − SentWindow, At].
+	Sent bwe.Bitrate
+	// DelayBased and LossBased are the delay-based and loss-based
+	// estimates behind the target, Limit what set the target, and InALR
+	// whether the estimator judged the sender application-limited, all
+	// as of the latest estimator call.
+	DelayBased, LossBased bwe.Bitrate
+	Limit                 sendside.Limit
+	InALR                 bool
 	// Usage is the detector's verdict in the latest feedback the sender
 	// processed.
 	Usage bwe.Usage
 }
+
+// SentWindow is the window over which [Sample].Sent is measured.
+const SentWindow = time.Second
 
 // Metrics summarises the steady part of a run, [Scenario.Warmup,
 // Scenario.Duration), in the vocabulary shared with trace replay and the
@@ -114,6 +128,8 @@ func (e *emulation) finish() Metrics {
 	var sum bwe.ByteCount // bytes that arrived in the window
 	var n int64
 	lo, hi := 0, 0
+	var sentSum bwe.ByteCount // bytes sent in the sent window
+	sentLo, sentHi := 0, 0
 	var lastQueue time.Duration
 	for i := range e.samples {
 		s := &e.samples[i]
@@ -139,6 +155,13 @@ func (e *emulation) finish() Metrics {
 			}
 			sum -= p.size
 		}
+		for ; sentHi < len(e.packets) && e.packets[sentHi].send <= s.At; sentHi++ {
+			sentSum += e.packets[sentHi].size
+		}
+		for ; sentLo < sentHi && e.packets[sentLo].send <= s.At.Add(-SentWindow); sentLo++ {
+			sentSum -= e.packets[sentLo].size
+		}
+		s.Sent = bwe.RateOf(sentSum, SentWindow)
 		s.Delivered = bwe.RateOf(sum, DeliveredWindow)
 		s.QueueDelay = lastQueue
 		if s.At >= e.warmup {

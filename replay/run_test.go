@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/delaybased"
+	"github.com/bwelab/bwe/sendside"
 	"github.com/bwelab/bwe/trendline"
 )
 
@@ -21,13 +22,27 @@ func scenario(t testing.TB, name string) Scenario {
 	return s
 }
 
+// run runs s with the delay-based path alone in charge: the named
+// detector, no probing, and the default loss-based estimator (which has
+// nothing to do on these loss-free links).
 func run(t testing.TB, s Scenario, detector string) *Result {
+	t.Helper()
+	return runWith(t, s, detector, func(c *sendside.Config) { c.NoProbing = true })
+}
+
+// runWith runs s with the named detector and the send-side defaults, as
+// edit changes them.
+func runWith(t testing.TB, s Scenario, detector string, edit func(*sendside.Config)) *Result {
 	t.Helper()
 	det, err := trendline.NewByName(detector)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(s, delaybased.Config{Detector: det})
+	cfg := sendside.Config{Delay: delaybased.Config{Detector: det}}
+	if edit != nil {
+		edit(&cfg)
+	}
+	res, err := Run(s, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +92,8 @@ func TestRunInvariants(t *testing.T) {
 			if m.QueueP50 < 0 || m.QueueP95 < m.QueueP50 || m.BaseDelay < s.Link.Delay-s.Link.SwingAmplitude {
 				t.Errorf("%s: queuing p50 %v, p95 %v, base delay %v: inconsistent", id, m.QueueP50, m.QueueP95, m.BaseDelay)
 			}
-			if m.MeanTarget <= 0 || m.MeanTarget > delaybased.DefaultAIMDConfig().MaxBitrate {
-				t.Errorf("%s: mean target %v outside (0, AIMD max]", id, m.MeanTarget)
+			if m.MeanTarget <= 0 || m.MeanTarget > sendside.DefaultConfig().Max {
+				t.Errorf("%s: mean target %v outside (0, max]", id, m.MeanTarget)
 			}
 			for i, x := range res.Series {
 				if x.At != at(time.Duration(i)*DefaultSampleInterval) || x.Target <= 0 || x.Delivered < 0 || x.QueueDelay < 0 {
@@ -202,16 +217,12 @@ func TestRunJitter(t *testing.T) {
 func TestRunReportsEveryPacketOnce(t *testing.T) {
 	s := scenario(t, "drop-1M-0.5M")
 	s.Link.Loss = 0.05
-	det, err := trendline.New(trendline.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := newEmulation(s, delaybased.Config{Detector: det})
+	e, err := newEmulation(s, sendside.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.loop()
-	st := e.est.Stats()
+	st := e.est.DelayStats()
 	lost := 0
 	for _, p := range e.packets[:e.acked] {
 		if p.fate.Outcome != Delivered {
@@ -237,30 +248,6 @@ func TestRunReportsEveryPacketOnce(t *testing.T) {
 	}
 }
 
-// libwebrtc rounds each report's maximum RTT to whole ms and averages the
-// last 32, truncating.
-func TestPushRTT(t *testing.T) {
-	var e emulation
-	steps := []struct {
-		rtt, want time.Duration
-	}{
-		{100400 * time.Microsecond, 100 * ms},
-		{100500 * time.Microsecond, 100 * ms}, // (100+101)/2 truncates
-		{103 * ms, 101 * ms},                  // (100+101+103)/3 = 101.3
-	}
-	for i, s := range steps {
-		if got := e.pushRTT(s.rtt); got != s.want {
-			t.Errorf("step %d: pushRTT(%v) = %v, want %v", i, s.rtt, got, s.want)
-		}
-	}
-	for range rttWindow {
-		e.pushRTT(50 * ms)
-	}
-	if got := e.pushRTT(50 * ms); got != 50*ms {
-		t.Errorf("after %d RTTs of 50 ms: %v, want 50ms (window of %d)", rttWindow, got, rttWindow)
-	}
-}
-
 func TestScenarioErrors(t *testing.T) {
 	ok := Scenario{Name: "x", Duration: time.Second, Link: LinkConfig{Capacity: Steps{{0, bwe.Mbps}}}}
 	for _, tc := range []struct {
@@ -278,18 +265,21 @@ func TestScenarioErrors(t *testing.T) {
 		{func(s *Scenario) { s.SampleInterval = 2 * time.Second }, "Scenario.SampleInterval"},
 		{func(s *Scenario) { s.Link.Capacity = nil }, "LinkConfig.Capacity"},
 		{func(s *Scenario) { s.Link.Loss = -0.1 }, "LinkConfig.Loss"},
+		{func(s *Scenario) { s.ProcessInterval = -1 }, "Scenario.ProcessInterval"},
+		{func(s *Scenario) { s.AppRate = -1 }, "Scenario.AppRate"},
+		{func(s *Scenario) { s.FeedbackOutages = []Outage{{2 * time.Second, time.Second}} }, "Scenario.FeedbackOutages[0]"},
 	} {
 		s := ok
 		tc.edit(&s)
-		_, err := Run(s, delaybased.Config{})
+		_, err := Run(s, sendside.Config{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), `"x"`) {
 			t.Errorf("Run error = %v, want one naming scenario \"x\" and %s", err, tc.want)
 		}
 	}
-	if _, err := Run(ok, delaybased.Config{StreamTimeout: -1}); err == nil {
+	if _, err := Run(ok, sendside.Config{Delay: delaybased.Config{StreamTimeout: -1}}); err == nil {
 		t.Errorf("Run with an invalid estimator config: no error")
 	}
-	if _, err := Run(ok, delaybased.Config{}); err != nil {
+	if _, err := Run(ok, sendside.Config{}); err != nil {
 		t.Errorf("Run(valid) = %v", err)
 	}
 	if _, err := ScenarioByName("nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) {

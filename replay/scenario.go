@@ -47,6 +47,33 @@ type Scenario struct {
 	// SampleInterval is the spacing of the [Sample] time series. Default
 	// 100 ms.
 	SampleInterval time.Duration
+	// ProcessInterval is how often the sender calls the estimator's
+	// Process. Default 25 ms (libwebrtc's process interval in its
+	// goog_cc_network_control tests).
+	ProcessInterval time.Duration
+	// AppRate, if positive, is the most the application has to send: the
+	// sender is application-limited whenever the target exceeds it.
+	// Probes still go out at their own rates, as padding. Zero: the
+	// application always has data (a greedy sender).
+	AppRate bwe.Bitrate
+	// FeedbackOutages are spans of the run during which every feedback
+	// report is lost on its way back to the sender.
+	FeedbackOutages []Outage
+}
+
+// Outage is the span [From, To) of a run.
+type Outage struct {
+	From, To time.Duration
+}
+
+// inOutage reports whether t falls in one of the feedback outages.
+func (s *Scenario) inOutage(t bwe.Time) bool {
+	for _, o := range s.FeedbackOutages {
+		if t >= bwe.TimeFromDuration(o.From) && t < bwe.TimeFromDuration(o.To) {
+			return true
+		}
+	}
+	return false
 }
 
 // Scenario defaults.
@@ -56,6 +83,7 @@ const (
 	DefaultPacketSize       = bwe.ByteCount(1200)
 	DefaultFeedbackInterval = 50 * time.Millisecond
 	DefaultSampleInterval   = 100 * time.Millisecond
+	DefaultProcessInterval  = 25 * time.Millisecond
 )
 
 // WithDefaults returns s with its zero fields set to their defaults, or an
@@ -75,6 +103,9 @@ func (s Scenario) WithDefaults() (Scenario, error) {
 	}
 	if s.SampleInterval == 0 {
 		s.SampleInterval = DefaultSampleInterval
+	}
+	if s.ProcessInterval == 0 {
+		s.ProcessInterval = DefaultProcessInterval
 	}
 	if s.Link.QueueBytes == 0 && s.Link.QueueDelay == 0 {
 		s.Link.QueueDelay = DefaultQueueDelay
@@ -99,6 +130,15 @@ func (s Scenario) WithDefaults() (Scenario, error) {
 		field, problem = "FeedbackInterval", fmt.Sprintf("%v is outside [1ms, Duration]", s.FeedbackInterval)
 	case s.SampleInterval < time.Millisecond || s.SampleInterval > s.Duration:
 		field, problem = "SampleInterval", fmt.Sprintf("%v is outside [1ms, Duration]", s.SampleInterval)
+	case s.ProcessInterval < time.Millisecond || s.ProcessInterval > s.Duration:
+		field, problem = "ProcessInterval", fmt.Sprintf("%v is outside [1ms, Duration]", s.ProcessInterval)
+	case s.AppRate < 0 || s.AppRate > MaxCapacity:
+		field, problem = "AppRate", fmt.Sprintf("%d bps is outside [0, %v]", int64(s.AppRate), MaxCapacity)
+	}
+	for i, o := range s.FeedbackOutages {
+		if field == "" && (o.From < 0 || o.To <= o.From) {
+			field, problem = fmt.Sprintf("FeedbackOutages[%d]", i), fmt.Sprintf("[%v, %v) is not a span of the run", o.From, o.To)
+		}
 	}
 	if field != "" {
 		return s, fmt.Errorf("replay: scenario %q: Scenario.%s %s", s.Name, field, problem)

@@ -107,8 +107,8 @@ func TestSimulateAll(t *testing.T) {
 			t.Errorf("row %q: utilization %v outside (0, 1]", key, u)
 		}
 		path := filepath.Join(dir, r[0]+"-"+r[1]+".svg")
-		if n := parseSVG(t, path); n != 4 {
-			t.Errorf("%s: %d lines, want 4 (capacity, target, delivered, queuing delay)", path, n)
+		if n := parseSVG(t, path); n != 6 {
+			t.Errorf("%s: %d lines, want 6 (capacity, target, delivered, delay-based, loss-based, queuing delay)", path, n)
 		}
 	}
 	for key := range want {
@@ -144,6 +144,34 @@ func TestSimulateOne(t *testing.T) {
 	}
 }
 
+// The loss estimator and probing are chosen by flag: on steady-2M, the
+// run without probing ramps at 8 %/s and carries less of the link than the
+// default run, whose initial probes find the capacity at once.
+func TestSimulateParts(t *testing.T) {
+	dir := t.TempDir()
+	util := func(args ...string) float64 {
+		t.Helper()
+		args = append([]string{"simulate", "-out", dir, "-scenario", "steady-2M", "-detector", "trendline"}, args...)
+		code, out, errOut := runCLI(args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d, stderr:\n%s", args, code, errOut)
+		}
+		rows := tableRows(t, out)
+		if len(rows) != 1 {
+			t.Fatalf("%q: rows %q, want one", args, rows)
+		}
+		u, err := strconv.ParseFloat(rows[0][2], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	probing, none := util(), util("-probing=false", "-loss", "classic")
+	if none >= probing {
+		t.Errorf("utilization without probing %.3f ≥ with probing %.3f", none, probing)
+	}
+}
+
 func TestUsageAndErrors(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
@@ -162,6 +190,7 @@ func TestUsageAndErrors(t *testing.T) {
 		{[]string{"simulate", "-h"}, 0, "", "-scenario"},
 		{[]string{"simulate", "-detector", "nope"}, 2, "", `unknown detector "nope"`},
 		{[]string{"simulate", "-scenario", "nope"}, 2, "", `unknown scenario "nope"`},
+		{[]string{"simulate", "-loss", "nope"}, 2, "", `unknown loss-based estimator "nope"`},
 		{[]string{"simulate", "-seed", "abc"}, 2, "", "-seed"},
 		{[]string{"simulate", "-bogus"}, 2, "", "-bogus"},
 		{[]string{"simulate", "extra"}, 2, "", `unexpected argument "extra"`},

@@ -14,11 +14,15 @@ import (
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/delaybased"
 	"github.com/bwelab/bwe/internal/plot"
+	"github.com/bwelab/bwe/lossbased"
 	"github.com/bwelab/bwe/replay"
+	"github.com/bwelab/bwe/sendside"
 	"github.com/bwelab/bwe/trendline"
 )
 
 func detectorNames() string { return strings.Join(trendline.Names(), "|") }
+
+func lossNames() string { return strings.Join(lossbased.Names(), "|") }
 
 func scenarioNames() string {
 	var names []string
@@ -35,14 +39,17 @@ func simulate(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "out", "directory to write the SVG plots to (created if missing)")
 	scenario := fs.String("scenario", "all", "scenario to run: all|"+scenarioNames())
 	detector := fs.String("detector", "all", "delay detector: all|"+detectorNames())
+	loss := fs.String("loss", "likelihood", "loss-based estimator: "+lossNames())
+	probing := fs.Bool("probing", true, "let the probe controller schedule probe clusters")
 	seed := fs.Uint64("seed", 1, "seed of the link's random processes (loss, jitter)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: bwe simulate [flags]
 
-Runs the delay-based estimator, closed loop, through emulated bottleneck
-scenarios with each delay detector, prints a table of metrics over the
-steady part of each run (after its warm-up) and writes one SVG plot per
-run, named <scenario>-<detector>.svg, to the -out directory.
+Runs the send-side estimator (delay-based, loss-based, probing), closed
+loop, through emulated bottleneck scenarios with each delay detector,
+prints a table of metrics over the steady part of each run (after its
+warm-up) and writes one SVG plot per run, named <scenario>-<detector>.svg,
+to the -out directory.
 
 Flags:
 `)
@@ -79,6 +86,10 @@ Flags:
 		}
 		dets = []string{*detector}
 	}
+	if !slices.Contains(lossbased.Names(), *loss) {
+		fmt.Fprintf(stderr, "bwe simulate: -loss: unknown loss-based estimator %q (want %s)\n", *loss, lossNames())
+		return 2
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fmt.Fprintf(stderr, "bwe simulate: -out: %v\n", err)
 		return 1
@@ -95,7 +106,16 @@ Flags:
 				fmt.Fprintf(stderr, "bwe simulate: %v\n", err)
 				return 1
 			}
-			res, err := replay.Run(s, delaybased.Config{Detector: det})
+			lossEst, err := lossbased.NewByName(*loss)
+			if err != nil {
+				fmt.Fprintf(stderr, "bwe simulate: %v\n", err)
+				return 1
+			}
+			res, err := replay.Run(s, sendside.Config{
+				Delay:     delaybased.Config{Detector: det},
+				Loss:      lossEst,
+				NoProbing: !*probing,
+			})
 			if err != nil {
 				fmt.Fprintf(stderr, "bwe simulate: %s with %s: %v\n", s.Name, name, err)
 				return 1
@@ -129,10 +149,13 @@ func writePlot(path, detector string, res *replay.Result) error {
 	n := len(res.Series)
 	t := make([]float64, n)
 	capacity, target, delivered, queue := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	delay, loss := make([]float64, n), make([]float64, n)
 	for i, s := range res.Series {
 		t[i] = float64(s.At.Micros()) / 1e6
 		capacity[i] = s.Capacity.Float() / 1e6
 		target[i] = s.Target.Float() / 1e6
+		delay[i] = s.DelayBased.Float() / 1e6
+		loss[i] = s.LossBased.Float() / 1e6
 		delivered[i] = s.Delivered.Float() / 1e6
 		queue[i] = bwe.Millis(s.QueueDelay)
 	}
@@ -150,6 +173,8 @@ func writePlot(path, detector string, res *replay.Result) error {
 					{Name: "capacity", X: t, Y: capacity},
 					{Name: "target", X: t, Y: target},
 					{Name: "delivered (200 ms)", X: t, Y: delivered},
+					{Name: "delay-based", X: t, Y: delay},
+					{Name: "loss-based", X: t, Y: loss},
 				},
 			},
 			{
