@@ -2,6 +2,7 @@ package replay
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,16 @@ func FuzzRun(f *testing.F) {
 				return
 			}
 		}
-		res, err := Run(s, sendside.Config{Max: fuzzMax})
+		cfg := sendside.Config{Max: fuzzMax}
+		// The estimator rejects a start rate outside its bounds.
+		startErr := verr == nil && (full.StartRate < sendside.DefaultConfig().Min || full.StartRate > fuzzMax)
+		res, err := Run(s, cfg)
+		if startErr {
+			if err == nil || !strings.Contains(err.Error(), "Config.Start") {
+				t.Fatalf("start rate %v outside [%v, %v]: Run error %v", full.StartRate, sendside.DefaultConfig().Min, fuzzMax, err)
+			}
+			return
+		}
 		if (err == nil) != (verr == nil) {
 			t.Fatalf("Run error %v, WithDefaults error %v", err, verr)
 		}
