@@ -1148,9 +1148,7 @@ func (l *Likelihood) derivatives(c channel) (d1, d2 float64) {
 		if o.id < 0 {
 			continue
 		}
-		p := lossProbability(c, o.rate)
-		w := l.weights[l.numObs-1-o.id]
-		lost, recv := l.lostReceived(o)
+		p, w, lost, recv := l.term(c, o)
 		d1 += w * (lost/p - recv/(1-p))
 		d2 -= w * (lost/(p*p) + recv/((1-p)*(1-p)))
 	}
@@ -1158,6 +1156,14 @@ func (l *Likelihood) derivatives(c channel) (d1, d2 float64) {
 		d2 = minSecondDerivative
 	}
 	return d1, d2
+}
+
+// term returns what observation o contributes to the likelihood of c: the
+// loss probability c predicts at its sending rate, its temporal weight, and
+// its lost and received amounts.
+func (l *Likelihood) term(c channel, o *observation) (p, w, lost, recv float64) {
+	lost, recv = l.lostReceived(o)
+	return lossProbability(c, o.rate), l.weights[l.numObs-1-o.id], lost, recv
 }
 
 // lostReceived returns an observation's lost and received amounts: packet
@@ -1179,9 +1185,7 @@ func (l *Likelihood) objective(c channel) float64 {
 		if o.id < 0 {
 			continue
 		}
-		p := lossProbability(c, o.rate)
-		w := l.weights[l.numObs-1-o.id]
-		lost, recv := l.lostReceived(o)
+		p, w, lost, recv := l.term(c, o)
 		obj += w * (lost*math.Log(p) + recv*math.Log(1-p))
 		if l.cfg.UseByteLossRate {
 			obj += w * bias * kilobytes(o.size)
