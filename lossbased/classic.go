@@ -219,8 +219,8 @@ func (c *Classic) Estimate() bwe.Bitrate { return c.target }
 
 // SetLimits implements [Estimator].
 func (c *Classic) SetLimits(lo, hi bwe.Bitrate) {
-	c.min = max0(lo)
-	c.max = max0(hi)
+	c.min = max(lo, 0)
+	c.max = max(hi, 0)
 	if c.max == 0 {
 		c.max = c.cfg.Max
 	}
@@ -245,7 +245,7 @@ func (c *Classic) Reset() {
 
 // Update implements [Estimator].
 func (c *Classic) Update(in Input) Result {
-	c.delayLimit = max0(in.DelayBased)
+	c.delayLimit = max(in.DelayBased, 0)
 	c.count(in)
 	c.updateEstimate(in.Time, max(in.RTT, 0))
 	return c.result()
@@ -380,5 +380,3 @@ func (c *Classic) result() Result {
 	}
 	return r
 }
-
-func max0(r bwe.Bitrate) bwe.Bitrate { return max(r, 0) }

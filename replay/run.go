@@ -96,17 +96,16 @@ func newEmulation(s Scenario, cfg sendside.Config) (*emulation, error) {
 		return nil, fmt.Errorf("replay: scenario %q: %w", s.Name, err)
 	}
 	e := &emulation{
-		s:           s,
-		link:        link,
-		est:         est,
-		end:         bwe.TimeFromDuration(s.Duration),
-		warmup:      bwe.TimeFromDuration(s.Warmup),
-		target:      est.Target(),
-		nextTick:    bwe.TimeFromDuration(s.FeedbackInterval),
-		packets:     make([]packet, 0, expectedPackets(s)),
-		samples:     make([]Sample, 0, int(s.Duration/s.SampleInterval)+1),
-		probeQueue:  make([]pendingProbe, 0, 8),
-		nextProcess: 0,
+		s:          s,
+		link:       link,
+		est:        est,
+		end:        bwe.TimeFromDuration(s.Duration),
+		warmup:     bwe.TimeFromDuration(s.Warmup),
+		target:     est.Target(),
+		nextTick:   bwe.TimeFromDuration(s.FeedbackInterval),
+		packets:    make([]packet, 0, expectedPackets(s)),
+		samples:    make([]Sample, 0, int(s.Duration/s.SampleInterval)+1),
+		probeQueue: make([]pendingProbe, 0, 8),
 	}
 	return e, nil
 }
@@ -136,9 +135,10 @@ type report struct {
 
 // pendingProbe is a probe cluster the sender is sending or will send.
 type pendingProbe struct {
-	req   probe.Request
-	bytes bwe.ByteCount
-	count int
+	req      probe.Request
+	minBytes bwe.ByteCount // what the cluster must carry
+	bytes    bwe.ByteCount
+	count    int
 }
 
 // emulation is the state of one closed-loop run.
@@ -231,7 +231,7 @@ func (e *emulation) send(t bwe.Time) {
 		p.bytes += e.s.PacketSize
 		p.count++
 		e.probePackets++
-		if p.count >= p.req.MinProbes && p.bytes >= p.req.Cluster().MinBytes {
+		if p.count >= p.req.MinProbes && p.bytes >= p.minBytes {
 			e.probeQueue = append(e.probeQueue[:0], e.probeQueue[1:]...)
 		}
 	}
@@ -292,7 +292,7 @@ func (e *emulation) adopt(t bwe.Time, res sendside.Result) {
 	e.last = res
 	idle := len(e.probeQueue) == 0
 	for _, p := range res.Probes {
-		e.probeQueue = append(e.probeQueue, pendingProbe{req: p})
+		e.probeQueue = append(e.probeQueue, pendingProbe{req: p, minBytes: p.Cluster().MinBytes})
 	}
 	changed := res.Target != e.target
 	e.target = res.Target

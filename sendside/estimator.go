@@ -426,14 +426,17 @@ func (e *Estimator) setTarget(r bwe.Bitrate, limit Limit) {
 	e.alr.SetEstimate(r)
 }
 
-// sentCap returns the cap at SentRateCap × the sent rate (never below the
-// start rate), once a tenth of the window has been seen.
+// sentRate returns the rate sent over SentRateWindow, once a tenth of the
+// window has been seen.
+func (e *Estimator) sentRate() (bwe.Bitrate, bool) {
+	return e.sent.rate(e.cfg.SentRateWindow / 10)
+}
+
+// sentCap returns the cap at SentRateCap × the sent rate, never below the
+// start rate, while the sent rate is known and the cap is on.
 func (e *Estimator) sentCap() (bwe.Bitrate, bool) {
-	if e.cfg.SentRateCap < 0 {
-		return 0, false
-	}
-	s, ok := e.sent.rate(e.cfg.SentRateWindow / 10)
-	if !ok {
+	s, ok := e.sentRate()
+	if !ok || e.cfg.SentRateCap < 0 {
 		return 0, false
 	}
 	return max(s.Scale(e.cfg.SentRateCap), e.cfg.Start), true
@@ -447,10 +450,8 @@ func (e *Estimator) finish(res Result) Result {
 		res.Delay.Updated, res.Delay.Probe, res.Delay.RecoveredFromOveruse, res.Delay.Deltas = false, false, false, 0
 	}
 	res.RTT = e.rtt
-	res.Sent, res.SentValid = e.sent.rate(e.cfg.SentRateWindow / 10)
-	if c, ok := e.sentCap(); ok {
-		res.Cap = c
-	}
+	res.Sent, res.SentValid = e.sentRate()
+	res.Cap, _ = e.sentCap()
 	res.InALR = e.inALR
 	res.Probes = e.out
 	return res
