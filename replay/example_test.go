@@ -6,15 +6,15 @@ import (
 
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/replay"
-	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/traces"
 )
 
 // A 1 Mbps bottleneck that speeds up to 2 Mbps at 10 ms, with 50 ms of
 // propagation delay: three 1200-byte packets sent at once queue behind each
 // other, and the second one is served partly at each rate.
 func ExampleLink() {
-	link, err := replay.NewLink(replay.LinkConfig{
-		Capacity: replay.Steps{{At: 0, Capacity: 1 * bwe.Mbps}, {At: 10 * time.Millisecond, Capacity: 2 * bwe.Mbps}},
+	link, err := replay.NewLink(traces.Path{
+		Capacity: traces.Steps{{At: 0, Capacity: 1 * bwe.Mbps}, {At: 10 * time.Millisecond, Capacity: 2 * bwe.Mbps}},
 		Delay:    50 * time.Millisecond,
 	}, 1)
 	if err != nil {
@@ -41,19 +41,19 @@ func ExampleRun() {
 		fmt.Println(err)
 		return
 	}
-	res, err := replay.Run(s, sendside.Config{})
+	res, err := replay.Run(s, replay.Estimator{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(len(res.Series), "samples, one every", res.Scenario.SampleInterval)
-	for _, x := range res.Series {
+	fmt.Println(len(res.Flows[0].Series), "samples, one every", res.Scenario.SampleInterval)
+	for _, x := range res.Flows[0].Series {
 		if x.At >= bwe.TimeFromDuration(20*time.Second) && x.Target < 600*bwe.Kbps {
 			fmt.Println("target below 600 kbps within 2 s of the drop:", x.At < bwe.TimeFromDuration(22*time.Second))
 			break
 		}
 	}
-	fmt.Println("queuing delay p95 below the 300 ms queue:", res.Metrics.QueueP95 < 300*time.Millisecond)
+	fmt.Println("queuing delay p95 below the 300 ms queue:", res.Flows[0].Metrics.QueueP95 < 300*time.Millisecond)
 	// Output:
 	// 600 samples, one every 100ms
 	// target below 600 kbps within 2 s of the drop: true

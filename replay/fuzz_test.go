@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/traces"
 )
 
 // FuzzRun runs scenarios built from arbitrary parameters, negative and
@@ -30,15 +31,15 @@ func FuzzRun(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed uint64, dur100ms uint8, warmMs int16, cap1Kbps, cap2Kbps, changeMs int32,
 		delayMs, queueMs int16, queueBytes int32, lossPermille, jitterMs, swingMs int16, periodMs int32,
 		startKbps int32, minKbps, packet, feedbackMs, sampleMs int16) {
-		s := Scenario{
+		s := traces.Scenario{
 			Name:     "fuzz",
 			Seed:     seed,
 			Duration: time.Duration(dur100ms) * 50 * time.Millisecond,
 			Warmup:   time.Duration(warmMs) * time.Millisecond,
-			Link: LinkConfig{
-				Capacity: Steps{
-					{0, bwe.Bitrate(cap1Kbps) * bwe.Kbps},
-					{time.Duration(changeMs) * time.Millisecond, bwe.Bitrate(cap2Kbps) * bwe.Kbps},
+			Forward: traces.Path{
+				Capacity: traces.Steps{
+					{At: 0, Capacity: bwe.Bitrate(cap1Kbps) * bwe.Kbps},
+					{At: time.Duration(changeMs) * time.Millisecond, Capacity: bwe.Bitrate(cap2Kbps) * bwe.Kbps},
 				},
 				QueueBytes:     bwe.ByteCount(queueBytes),
 				QueueDelay:     time.Duration(queueMs) * time.Millisecond,
@@ -48,9 +49,12 @@ func FuzzRun(f *testing.F) {
 				SwingAmplitude: time.Duration(swingMs) * time.Millisecond,
 				SwingPeriod:    time.Duration(periodMs) * time.Millisecond,
 			},
-			StartRate:        bwe.Bitrate(startKbps) * bwe.Kbps,
-			MinRate:          bwe.Bitrate(minKbps) * bwe.Kbps,
-			PacketSize:       bwe.ByteCount(packet),
+			Flows: []traces.Flow{{
+				StartRate:  bwe.Bitrate(startKbps) * bwe.Kbps,
+				MinRate:    bwe.Bitrate(minKbps) * bwe.Kbps,
+				PacketSize: bwe.ByteCount(packet),
+				Source:     traces.Source(seed % 2),
+			}},
 			FeedbackInterval: time.Duration(feedbackMs) * time.Millisecond,
 			SampleInterval:   time.Duration(sampleMs) * time.Millisecond,
 		}
@@ -58,18 +62,19 @@ func FuzzRun(f *testing.F) {
 		if verr == nil {
 			// Media never exceeds max(target, MinRate), and the target
 			// never exceeds the configured 30 Mbps maximum.
-			rate := max(full.MinRate, fuzzMax)
-			if packets := int64(rate.Over(full.Duration) / full.PacketSize); packets > 200_000 {
+			f := full.Flows[0]
+			rate := max(f.MinRate, fuzzMax).Scale(f.Video.PacingFactor)
+			if packets := int64(rate.Over(full.Duration) / f.PacketSize); packets > 200_000 {
 				return
 			}
 		}
-		cfg := sendside.Config{Max: fuzzMax}
+		est := Estimator{Edit: func(c *sendside.Config) { c.Max = fuzzMax }}
 		// The estimator rejects a start rate outside its bounds.
-		startErr := verr == nil && (full.StartRate < sendside.DefaultConfig().Min || full.StartRate > fuzzMax)
-		res, err := Run(s, cfg)
+		startErr := verr == nil && (full.Flows[0].StartRate < sendside.DefaultConfig().Min || full.Flows[0].StartRate > fuzzMax)
+		res, err := Run(s, est)
 		if startErr {
 			if err == nil || !strings.Contains(err.Error(), "Config.Start") {
-				t.Fatalf("start rate %v outside [%v, %v]: Run error %v", full.StartRate, sendside.DefaultConfig().Min, fuzzMax, err)
+				t.Fatalf("start rate %v outside [%v, %v]: Run error %v", full.Flows[0].StartRate, sendside.DefaultConfig().Min, fuzzMax, err)
 			}
 			return
 		}
@@ -79,22 +84,22 @@ func FuzzRun(f *testing.F) {
 		if err != nil {
 			return
 		}
-		m := res.Metrics
+		m := res.Flows[0].Metrics
 		if !(m.Utilization >= 0 && m.Utilization <= 1) || !(m.LossRate >= 0 && m.LossRate <= 1) {
 			t.Fatalf("utilization %v, loss rate %v", m.Utilization, m.LossRate)
 		}
 		if m.QueueP50 < 0 || m.QueueP95 < m.QueueP50 || m.BaseDelay < 0 || m.MeanTarget < 0 || m.Lost > m.Sent || m.Overuses < 0 {
 			t.Fatalf("metrics %+v", m)
 		}
-		if want := int((full.Duration + full.SampleInterval - 1) / full.SampleInterval); len(res.Series) != want {
-			t.Fatalf("%d samples, want %d", len(res.Series), want)
+		if want := int((full.Duration + full.SampleInterval - 1) / full.SampleInterval); len(res.Flows[0].Series) != want {
+			t.Fatalf("%d samples, want %d", len(res.Flows[0].Series), want)
 		}
-		for i, x := range res.Series {
+		for i, x := range res.Flows[0].Series {
 			if x.Target < 0 || x.Delivered < 0 || x.QueueDelay < 0 || x.Capacity < 0 {
 				t.Fatalf("sample %d = %+v", i, x)
 			}
 		}
-		l := res.Link
+		l := res.Forward
 		if l.Sent != l.Delivered+l.TailDrops+l.RandomLosses+l.Stranded {
 			t.Fatalf("link stats %+v do not add up", l)
 		}
@@ -111,10 +116,10 @@ func FuzzLink(f *testing.F) {
 	f.Add([]byte("\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := reader{data: data}
-		cfg := LinkConfig{
-			Capacity: Steps{
-				{0, bwe.Bitrate(r.u16()) * 10 * bwe.Kbps},
-				{time.Duration(r.u16()) * time.Millisecond, bwe.Bitrate(r.u16()) * 10 * bwe.Kbps},
+		cfg := traces.Path{
+			Capacity: traces.Steps{
+				{At: 0, Capacity: bwe.Bitrate(r.u16()) * 10 * bwe.Kbps},
+				{At: time.Duration(r.u16()) * time.Millisecond, Capacity: bwe.Bitrate(r.u16()) * 10 * bwe.Kbps},
 			},
 			Delay:  time.Duration(r.u8()) * time.Millisecond,
 			Loss:   float64(r.u8()) / 256,

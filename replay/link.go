@@ -5,95 +5,28 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/traces"
 )
 
 // Limits that keep a link's arithmetic exact and its work bounded.
 const (
 	// MaxPacketSize is the largest packet a [Link] accepts (1 MB).
-	MaxPacketSize bwe.ByteCount = 1 << 20
+	MaxPacketSize = traces.MaxPacketSize
+	// MaxCapacity is the largest capacity a [Link] serves at (1 Tbps).
+	// Larger values are served at MaxCapacity; it keeps the link's integer
+	// arithmetic far from overflow.
+	MaxCapacity = traces.MaxLinkRate
 	// maxPieces bounds how many capacity pieces one packet's service may
 	// span before the packet is declared stranded; it guards against a
-	// [Capacity] that stays at zero through endless changes.
+	// [traces.Capacity] that stays at zero through endless changes.
 	maxPieces = 1 << 20
+	// maxLanes bounds the lanes of a link.
+	maxLanes = traces.MaxFlows * 2
 )
-
-// DefaultQueueDelay is the queue limit used when a [LinkConfig] sets
-// neither QueueBytes nor QueueDelay: 300 ms at the current capacity (RFC
-// 8867 §4.2 common path default: drop-tail queue of 300 ms).
-const DefaultQueueDelay = 300 * time.Millisecond
-
-// LinkConfig describes a bottleneck link: a drop-tail FIFO queue served at
-// a time-varying capacity, followed by a propagation delay with optional
-// random loss and delay variation. Zero fields mean "none" (no delay, no
-// loss, no jitter), except for the queue limit (see QueueDelay).
-type LinkConfig struct {
-	// Capacity is the rate the queue is served at, over time. Required.
-	Capacity Capacity
-	// QueueBytes limits the queue to this many bytes. At most one of
-	// QueueBytes and QueueDelay may be set.
-	QueueBytes bwe.ByteCount
-	// QueueDelay limits the queue to the bytes the capacity in force when
-	// a packet arrives drains in this time (300 ms at 2 Mbps is 75 000
-	// bytes). If neither limit is set, QueueDelay is [DefaultQueueDelay].
-	QueueDelay time.Duration
-	// Delay is the one-way propagation delay, the same in each direction:
-	// packets take it after the queue, feedback takes it on the way back.
-	Delay time.Duration
-	// Loss is the probability, in [0, 1], that a packet is lost when it
-	// enters the link, independently of every other packet (Bernoulli). A
-	// lost packet never reaches the queue.
-	Loss float64
-	// Jitter adds to each delivered packet an extra delay drawn uniformly
-	// from [0, Jitter] (whole microseconds). Packets never overtake each
-	// other: a packet that would arrive before its predecessor arrives with
-	// it instead.
-	Jitter time.Duration
-	// SwingAmplitude and SwingPeriod add a slow sinusoidal delay variation
-	// to every packet, SwingAmplitude·sin(2π·t/SwingPeriod) at the instant t
-	// the packet leaves the queue, like the RTT drift of a mobile link.
-	// SwingAmplitude must not exceed Delay, so that the delay never turns
-	// negative; SwingPeriod is required when SwingAmplitude is set.
-	SwingAmplitude time.Duration
-	SwingPeriod    time.Duration
-}
-
-// validate reports the first invalid field of c.
-func (c LinkConfig) validate() error {
-	if c.Capacity == nil {
-		return errors.New("replay: LinkConfig.Capacity is nil")
-	}
-	if v, ok := c.Capacity.(interface{ Validate() error }); ok {
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("replay: LinkConfig.Capacity: %w", err)
-		}
-	}
-	switch {
-	case c.QueueBytes < 0:
-		return fmt.Errorf("replay: LinkConfig.QueueBytes %d is negative", c.QueueBytes)
-	case c.QueueDelay < 0:
-		return fmt.Errorf("replay: LinkConfig.QueueDelay %v is negative", c.QueueDelay)
-	case c.QueueBytes > 0 && c.QueueDelay > 0:
-		return errors.New("replay: LinkConfig sets both QueueBytes and QueueDelay")
-	case c.Delay < 0:
-		return fmt.Errorf("replay: LinkConfig.Delay %v is negative", c.Delay)
-	case !(c.Loss >= 0 && c.Loss <= 1): // also rejects NaN
-		return fmt.Errorf("replay: LinkConfig.Loss %v is outside [0, 1]", c.Loss)
-	case c.Jitter < 0:
-		return fmt.Errorf("replay: LinkConfig.Jitter %v is negative", c.Jitter)
-	case c.SwingAmplitude < 0:
-		return fmt.Errorf("replay: LinkConfig.SwingAmplitude %v is negative", c.SwingAmplitude)
-	case c.SwingAmplitude > c.Delay:
-		return fmt.Errorf("replay: LinkConfig.SwingAmplitude %v exceeds Delay %v", c.SwingAmplitude, c.Delay)
-	case c.SwingPeriod < 0:
-		return fmt.Errorf("replay: LinkConfig.SwingPeriod %v is negative", c.SwingPeriod)
-	case c.SwingAmplitude > 0 && c.SwingPeriod < time.Microsecond:
-		return fmt.Errorf("replay: LinkConfig.SwingPeriod %v must be at least 1µs when SwingAmplitude is set", c.SwingPeriod)
-	}
-	return nil
-}
 
 // Outcome is what became of a packet sent into a [Link].
 type Outcome uint8
@@ -141,9 +74,12 @@ type LinkStats struct {
 	Sent, Delivered, TailDrops, RandomLosses, Stranded int64
 }
 
-// Link is an emulated bottleneck: packets enter a drop-tail FIFO queue
-// served at a time-varying [Capacity], then travel a propagation delay with
-// optional random loss, jitter and a slow delay swing.
+// Link is one direction of an emulated path (a [traces.Path]): packets
+// enter a drop-tail FIFO queue served at a time-varying capacity, then
+// travel a propagation delay with optional jitter, a slow periodic swing
+// and a random walk; they may be lost at random or in bursts when they
+// enter. A path without a Capacity has no queue: packets leave as they
+// enter.
 //
 // Because the capacity does not depend on the traffic and the queue is
 // FIFO, a packet's fate is fully decided when it is sent: [Link.Send]
@@ -159,24 +95,41 @@ type LinkStats struct {
 // arrival until its last bit has left. A packet that finds the queue empty
 // is always admitted, whatever the limit.
 //
+// Flows sharing a link send on lanes ([Link.SendOn]): the queue is shared,
+// but each lane adds its own extra propagation delay, and without
+// reordering a packet never overtakes an earlier packet of its own lane.
+//
 // Instants are on the emulation clock (0 at the start of a run); the
 // receiver's clock is the same clock. A Link is deterministic for a given
 // configuration and seed, and not safe for concurrent use.
 type Link struct {
-	cfg LinkConfig
+	cfg traces.Path
 
 	loss   *rand.Rand
+	burst  *rand.Rand
 	jitter *rand.Rand
+	walk   *rand.Rand
 
 	queue   []queued // packets not yet departed, in order; queue[head:] is live
 	head    int
 	backlog bwe.ByteCount
 
-	freeAt      bwe.Time // when the server finishes the last admitted packet
-	credit      int64    // micro-bits of capacity left over just before freeAt
-	lastSend    bwe.Time
-	lastArrival bwe.Time
-	stats       LinkStats
+	freeAt   bwe.Time // when the server finishes the last admitted packet
+	credit   int64    // micro-bits of capacity left over just before freeAt
+	lastSend bwe.Time
+	lanes    []bwe.Time // per lane, the latest arrival so far
+	bad      bool       // Gilbert–Elliott state
+
+	walkAt  bwe.Time // instant of the current walk position
+	walkPos int64    // random-walk delay, µs
+	piece   piece    // the capacity piece last looked up
+	stats   LinkStats
+}
+
+// piece is a span [from, to) over which the capacity is rate.
+type piece struct {
+	from, to bwe.Time
+	rate     bwe.Bitrate
 }
 
 type queued struct {
@@ -189,27 +142,56 @@ type queued struct {
 const (
 	streamLoss   = 0x6c6f7373 // "loss"
 	streamJitter = 0x6a697474 // "jitt"
+	streamBurst  = 0x62757273 // "burs"
+	streamWalk   = 0x77616c6b // "walk"
 )
 
-// NewLink returns an empty link configured by cfg whose random processes
+// NewLink returns an empty link configured by p whose random processes
 // are seeded with seed, or an error naming the first invalid field.
-func NewLink(cfg LinkConfig, seed uint64) (*Link, error) {
-	if err := cfg.validate(); err != nil {
+func NewLink(p traces.Path, seed uint64) (*Link, error) {
+	if p.Capacity != nil && p.QueueBytes == 0 && p.QueueDelay == 0 {
+		p.QueueDelay = traces.DefaultQueueDelay
+	}
+	if p.WalkRange > 0 && p.WalkInterval == 0 {
+		p.WalkInterval = traces.DefaultWalkInterval
+	}
+	if err := validatePath(p); err != nil {
 		return nil, err
 	}
-	if cfg.QueueBytes == 0 && cfg.QueueDelay == 0 {
-		cfg.QueueDelay = DefaultQueueDelay
-	}
 	return &Link{
-		cfg:    cfg,
+		cfg:    p,
 		loss:   rand.New(rand.NewPCG(seed, streamLoss)),
+		burst:  rand.New(rand.NewPCG(seed, streamBurst)),
 		jitter: rand.New(rand.NewPCG(seed, streamJitter)),
+		walk:   rand.New(rand.NewPCG(seed, streamWalk)),
+		lanes:  make([]bwe.Time, 1, 8),
 	}, nil
+}
+
+// validatePath checks p as a scenario would.
+func validatePath(p traces.Path) error {
+	if p.Capacity == nil && (p.QueueBytes != 0 || p.QueueDelay != 0) {
+		return errors.New("replay: a path without Capacity has no queue to limit")
+	}
+	cap := p.Capacity
+	if cap == nil {
+		cap = traces.Constant(MaxCapacity)
+	}
+	s := traces.Scenario{Name: "link", Duration: time.Second, Forward: p}
+	s.Forward.Capacity = cap
+	if _, err := s.WithDefaults(); err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, "Forward."); i >= 0 {
+			msg = msg[i+len("Forward."):]
+		}
+		return errors.New("replay: path: " + msg)
+	}
+	return nil
 }
 
 // Config returns the link's configuration, with the default queue limit
 // filled in.
-func (l *Link) Config() LinkConfig { return l.cfg }
+func (l *Link) Config() traces.Path { return l.cfg }
 
 // Stats returns the counts of packets sent and of their outcomes.
 func (l *Link) Stats() LinkStats { return l.stats }
@@ -221,9 +203,28 @@ func (l *Link) Backlog(at bwe.Time) bwe.ByteCount {
 	return l.backlog
 }
 
-// capacityAt returns the capacity in force at t, limited to [0, MaxCapacity].
-func (l *Link) capacityAt(t bwe.Time) bwe.Bitrate {
-	return l.cfg.Capacity.At(t).Clamp(0, MaxCapacity)
+// CapacityAt returns the capacity in force at t, limited to [0,
+// MaxCapacity]; MaxCapacity for a path without a bottleneck.
+func (l *Link) CapacityAt(t bwe.Time) bwe.Bitrate {
+	if l.cfg.Capacity == nil {
+		return MaxCapacity
+	}
+	return l.pieceAt(t).rate
+}
+
+// pieceAt returns the capacity in force at t and the span it holds for,
+// from a one-piece cache: packets arrive in time order, so most lookups
+// fall in the piece of the previous one.
+func (l *Link) pieceAt(t bwe.Time) piece {
+	if t >= l.piece.from && t < l.piece.to {
+		return l.piece
+	}
+	next := l.cfg.Capacity.NextChange(t)
+	if next <= t {
+		next = bwe.MaxTime // a Capacity that does not move forward is taken as constant
+	}
+	l.piece = piece{from: t, to: next, rate: l.cfg.Capacity.At(t).Clamp(0, MaxCapacity)}
+	return l.piece
 }
 
 // limit returns the queue limit in bytes at instant t.
@@ -231,7 +232,7 @@ func (l *Link) limit(t bwe.Time) bwe.ByteCount {
 	if l.cfg.QueueBytes > 0 {
 		return l.cfg.QueueBytes
 	}
-	return l.capacityAt(t).Over(l.cfg.QueueDelay)
+	return l.CapacityAt(t).Over(l.cfg.QueueDelay)
 }
 
 // drain removes from the queue the packets that have left by at.
@@ -248,49 +249,89 @@ func (l *Link) drain(at bwe.Time) {
 	}
 }
 
-// Send puts a packet of size bytes into the link at instant at and returns
-// its fate. Instants start at 0 and must not decrease from one call to the
-// next, and size must lie in [1, MaxPacketSize]; Send panics otherwise (a
-// programming error, not bad data).
+// Send puts a packet of size bytes into the link at instant at, on lane 0
+// with no extra delay, and returns its fate. See [Link.SendOn].
 func (l *Link) Send(at bwe.Time, size bwe.ByteCount) Fate {
+	return l.SendOn(0, at, size, 0)
+}
+
+// SendOn puts a packet of size bytes into the link at instant at, on the
+// given lane, and returns its fate; extra is propagation delay the packet
+// takes beyond the path's. Instants start at 0 and must not decrease from
+// one call to the next, size must lie in [1, MaxPacketSize], lane in [0,
+// 512) and extra must not be negative; SendOn panics otherwise (a
+// programming error, not bad data).
+func (l *Link) SendOn(lane int, at bwe.Time, size bwe.ByteCount, extra time.Duration) Fate {
 	if at < l.lastSend {
 		panic("replay: Link.Send at " + at.String() + " is earlier than the previous Send at " + l.lastSend.String())
 	}
 	if size <= 0 || size > MaxPacketSize {
 		panic(fmt.Sprintf("replay: Link.Send of %d bytes, want [1, %d]", size, MaxPacketSize))
 	}
+	if lane < 0 || lane >= maxLanes || extra < 0 {
+		panic(fmt.Sprintf("replay: Link.SendOn lane %d, extra delay %v", lane, extra))
+	}
+	for lane >= len(l.lanes) {
+		l.lanes = append(l.lanes, 0)
+	}
 	l.lastSend = at
 	l.stats.Sent++
 
-	if l.cfg.Loss > 0 && l.loss.Float64() < l.cfg.Loss {
+	if l.lost() {
 		l.stats.RandomLosses++
 		return Fate{Outcome: RandomLoss}
 	}
 
-	l.drain(at)
-	if l.backlog > 0 && l.backlog+size > l.limit(at) {
-		l.stats.TailDrops++
-		return Fate{Outcome: TailDrop}
+	departure := at
+	if l.cfg.Capacity != nil {
+		l.drain(at)
+		if l.backlog > 0 && l.backlog+size > l.limit(at) {
+			l.stats.TailDrops++
+			return Fate{Outcome: TailDrop}
+		}
+		start, credit := at, int64(0)
+		if at < l.freeAt {
+			start, credit = l.freeAt, l.credit
+		}
+		var left int64
+		departure, left = l.serve(start, size.Bits()*1_000_000-credit)
+		l.queue = append(l.queue, queued{departure: departure, size: size})
+		l.backlog += size
+		l.freeAt, l.credit = departure, left
+		if departure == bwe.MaxTime {
+			l.stats.Stranded++
+			return Fate{Outcome: Stranded}
+		}
 	}
 
-	start, credit := at, int64(0)
-	if at < l.freeAt {
-		start, credit = l.freeAt, l.credit
+	arrival := departure.Add(l.cfg.Delay + extra + l.extraDelay(departure))
+	if !l.cfg.Reorder {
+		arrival = max(arrival, l.lanes[lane])
 	}
-	departure, left := l.serve(start, size.Bits()*1_000_000-credit)
-	l.queue = append(l.queue, queued{departure: departure, size: size})
-	l.backlog += size
-	l.freeAt, l.credit = departure, left
-	if departure == bwe.MaxTime {
-		l.stats.Stranded++
-		return Fate{Outcome: Stranded}
-	}
-
-	arrival := departure.Add(l.cfg.Delay + l.extraDelay(departure))
-	arrival = max(arrival, l.lastArrival)
-	l.lastArrival = arrival
+	l.lanes[lane] = max(l.lanes[lane], arrival)
 	l.stats.Delivered++
 	return Fate{Outcome: Delivered, Departure: departure, Arrival: arrival}
+}
+
+// lost draws whether the next packet is lost at entry: Bernoulli loss,
+// then the Gilbert–Elliott chain, which moves after every packet.
+func (l *Link) lost() bool {
+	lost := l.cfg.Loss > 0 && l.loss.Float64() < l.cfg.Loss
+	if g := l.cfg.Burst; g.Enabled() {
+		p := g.LossGood
+		if l.bad {
+			p = g.LossBad
+		}
+		if p > 0 && l.burst.Float64() < p {
+			lost = true
+		}
+		if l.bad {
+			l.bad = !(g.BadToGood > 0 && l.burst.Float64() < g.BadToGood)
+		} else {
+			l.bad = g.GoodToBad > 0 && l.burst.Float64() < g.GoodToBad
+		}
+	}
+	return lost
 }
 
 // serve returns when a server that starts at t finishes need micro-bits of
@@ -301,11 +342,8 @@ func (l *Link) serve(t bwe.Time, need int64) (bwe.Time, int64) {
 		return t, -need
 	}
 	for range maxPieces {
-		r := int64(l.capacityAt(t))
-		next := l.cfg.Capacity.NextChange(t)
-		if next <= t {
-			next = bwe.MaxTime // a Capacity that does not move forward is taken as constant
-		}
+		pc := l.pieceAt(t)
+		r, next := int64(pc.rate), pc.to
 		if r > 0 {
 			// need ≤ 8e12 and r ≤ 1e12: none of these products overflows.
 			dt := (need + r - 1) / r // whole microseconds to finish at rate r
@@ -322,8 +360,8 @@ func (l *Link) serve(t bwe.Time, need int64) (bwe.Time, int64) {
 	return bwe.MaxTime, 0
 }
 
-// extraDelay returns the jitter and swing added to a packet that leaves the
-// queue at departure.
+// extraDelay returns the jitter, swing and walk added to a packet that
+// leaves the queue at departure.
 func (l *Link) extraDelay(departure bwe.Time) time.Duration {
 	var d time.Duration
 	if j := l.cfg.Jitter / time.Microsecond; j > 0 {
@@ -334,5 +372,38 @@ func (l *Link) extraDelay(departure bwe.Time) time.Duration {
 		phase := 2 * math.Pi * math.Mod(float64(departure), period) / period
 		d += time.Duration(math.Round(float64(a/time.Microsecond)*math.Sin(phase))) * time.Microsecond
 	}
+	if l.cfg.WalkRange > 0 {
+		d += time.Duration(l.walkTo(departure)) * time.Microsecond
+	}
 	return d
+}
+
+// walkTo advances the random walk to the last step at or before t and
+// returns its position in µs. Departures do not decrease, so the walk only
+// moves forward.
+func (l *Link) walkTo(t bwe.Time) int64 {
+	step := int64(l.cfg.WalkInterval / time.Microsecond)
+	span := int64(l.cfg.WalkStep / time.Microsecond)
+	top := int64(l.cfg.WalkRange / time.Microsecond)
+	// A long idle gap moves the walk many steps; beyond 4·(range/step)²
+	// steps its position is mixed, so the remaining steps are skipped.
+	mix := 4*(top/span+1)*(top/span+1) + 1
+	n := int64(0)
+	for l.walkAt+bwe.Time(step) <= t {
+		l.walkAt += bwe.Time(step)
+		if n++; n > mix {
+			skip := (int64(t-l.walkAt) / step) * step
+			l.walkAt += bwe.Time(skip)
+			continue
+		}
+		p := l.walkPos + l.walk.Int64N(2*span+1) - span
+		if p < 0 {
+			p = -p
+		}
+		if p > top {
+			p = 2*top - p
+		}
+		l.walkPos = p
+	}
+	return l.walkPos
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/traces"
 )
 
 const ms = time.Millisecond
@@ -26,7 +27,7 @@ func delivered(dep, arr time.Duration) Fate {
 	return Fate{Outcome: Delivered, Departure: at(dep), Arrival: at(arr)}
 }
 
-func runTimeline(t *testing.T, cfg LinkConfig, steps []send) *Link {
+func runTimeline(t *testing.T, cfg traces.Path, steps []send) *Link {
 	t.Helper()
 	l, err := NewLink(cfg, 1)
 	if err != nil {
@@ -43,7 +44,7 @@ func runTimeline(t *testing.T, cfg LinkConfig, steps []send) *Link {
 // A packet's arrival is its wait in the queue, its own service time and
 // the propagation delay: 1200 B at 1 Mbps take 9.6 ms.
 func TestLinkQueueServicePropagation(t *testing.T) {
-	cfg := LinkConfig{Capacity: Steps{{0, bwe.Mbps}}, Delay: 50 * ms, QueueBytes: 100_000}
+	cfg := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}}, Delay: 50 * ms, QueueBytes: 100_000}
 	runTimeline(t, cfg, []send{
 		{0, 1200, delivered(9600*time.Microsecond, 59600*time.Microsecond)},                        // idle link: service + delay
 		{0, 1200, delivered(19200*time.Microsecond, 69200*time.Microsecond)},                       // waits 9.6 ms behind the first
@@ -60,7 +61,7 @@ func TestLinkCapacityChangeMidQueue(t *testing.T) {
 		// 1 Mbps until 10 ms, then 2 Mbps. The second packet starts at
 		// 9.6 ms: 400 bits by 10 ms, the other 9200 bits at 2 Mbps take
 		// 4.6 ms.
-		cfg := LinkConfig{Capacity: Steps{{0, bwe.Mbps}, {10 * ms, 2 * bwe.Mbps}}, QueueBytes: 100_000}
+		cfg := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}, {At: 10 * ms, Capacity: 2 * bwe.Mbps}}, QueueBytes: 100_000}
 		runTimeline(t, cfg, []send{
 			{0, 1200, delivered(9600*time.Microsecond, 9600*time.Microsecond)},
 			{0, 1200, delivered(14600*time.Microsecond, 14600*time.Microsecond)},
@@ -70,7 +71,7 @@ func TestLinkCapacityChangeMidQueue(t *testing.T) {
 	t.Run("slower", func(t *testing.T) {
 		// 2 Mbps until 6 ms, then 0.5 Mbps: the second packet gets 1.2 ms
 		// at 2 Mbps (2400 bits), then 7200 bits at 0.5 Mbps = 14.4 ms.
-		cfg := LinkConfig{Capacity: Steps{{0, 2 * bwe.Mbps}, {6 * ms, 500 * bwe.Kbps}}, QueueBytes: 100_000}
+		cfg := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: 2 * bwe.Mbps}, {At: 6 * ms, Capacity: 500 * bwe.Kbps}}, QueueBytes: 100_000}
 		runTimeline(t, cfg, []send{
 			{0, 1200, delivered(4800*time.Microsecond, 4800*time.Microsecond)},
 			{0, 1200, delivered(20400*time.Microsecond, 20400*time.Microsecond)},
@@ -79,14 +80,14 @@ func TestLinkCapacityChangeMidQueue(t *testing.T) {
 	t.Run("outage", func(t *testing.T) {
 		// 1 Mbps, nothing from 5 ms to 105 ms: 5000 bits before, 4600
 		// after.
-		cfg := LinkConfig{Capacity: Steps{{0, bwe.Mbps}, {5 * ms, 0}, {105 * ms, bwe.Mbps}}, QueueBytes: 100_000}
+		cfg := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}, {At: 5 * ms, Capacity: 0}, {At: 105 * ms, Capacity: bwe.Mbps}}, QueueBytes: 100_000}
 		runTimeline(t, cfg, []send{
 			{0, 1200, delivered(109600*time.Microsecond, 109600*time.Microsecond)},
 			{50 * ms, 1200, delivered(119200*time.Microsecond, 119200*time.Microsecond)},
 		})
 	})
 	t.Run("stranded", func(t *testing.T) {
-		cfg := LinkConfig{Capacity: Steps{{0, bwe.Mbps}, {5 * ms, 0}}, QueueBytes: 100_000}
+		cfg := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}, {At: 5 * ms, Capacity: 0}}, QueueBytes: 100_000}
 		l := runTimeline(t, cfg, []send{
 			{0, 1200, Fate{Outcome: Stranded}},
 			{time.Second, 1200, Fate{Outcome: Stranded}},
@@ -101,7 +102,7 @@ func TestLinkCapacityChangeMidQueue(t *testing.T) {
 // microseconds: rounding each departure up must not lose capacity, so the
 // k-th departure is ceil(k·9600 bits / 7 Mbps).
 func TestLinkNoRoundingDrift(t *testing.T) {
-	l, err := NewLink(LinkConfig{Capacity: Steps{{0, 7 * bwe.Mbps}}, QueueBytes: 1 << 30}, 1)
+	l, err := NewLink(traces.Path{Capacity: traces.Steps{{At: 0, Capacity: 7 * bwe.Mbps}}, QueueBytes: 1 << 30}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestLinkDropTail(t *testing.T) {
 	t.Run("bytes", func(t *testing.T) {
 		// 3000 bytes: two 1200 B packets fit, a third does not until the
 		// first has left at 9.6 ms.
-		cfg := LinkConfig{Capacity: Steps{{0, bwe.Mbps}}, QueueBytes: 3000}
+		cfg := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}}, QueueBytes: 3000}
 		l := runTimeline(t, cfg, []send{
 			{0, 1200, delivered(9600*time.Microsecond, 9600*time.Microsecond)},
 			{0, 1200, delivered(19200*time.Microsecond, 19200*time.Microsecond)},
@@ -135,7 +136,7 @@ func TestLinkDropTail(t *testing.T) {
 	})
 	t.Run("delay", func(t *testing.T) {
 		// 300 ms at 2 Mbps is 75 000 bytes: 62 packets of 1200 B.
-		cfg := LinkConfig{Capacity: Steps{{0, 2 * bwe.Mbps}}, QueueDelay: 300 * ms}
+		cfg := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: 2 * bwe.Mbps}}, QueueDelay: 300 * ms}
 		l, err := NewLink(cfg, 1)
 		if err != nil {
 			t.Fatal(err)
@@ -154,19 +155,19 @@ func TestLinkDropTail(t *testing.T) {
 		}
 	})
 	t.Run("empty queue admits any packet", func(t *testing.T) {
-		cfg := LinkConfig{Capacity: Steps{{0, bwe.Mbps}}, QueueBytes: 100}
+		cfg := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}}, QueueBytes: 100}
 		runTimeline(t, cfg, []send{
 			{0, 1200, delivered(9600*time.Microsecond, 9600*time.Microsecond)},
 			{1 * ms, 1, Fate{Outcome: TailDrop}},
 		})
 	})
 	t.Run("default limit", func(t *testing.T) {
-		l, err := NewLink(LinkConfig{Capacity: Steps{{0, bwe.Mbps}}}, 1)
+		l, err := NewLink(traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}}}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := l.Config().QueueDelay; got != DefaultQueueDelay {
-			t.Errorf("default QueueDelay = %v, want %v", got, DefaultQueueDelay)
+		if got := l.Config().QueueDelay; got != traces.DefaultQueueDelay {
+			t.Errorf("default QueueDelay = %v, want %v", got, traces.DefaultQueueDelay)
 		}
 	})
 }
@@ -176,7 +177,7 @@ func TestLinkDropTail(t *testing.T) {
 func TestLinkRandomLoss(t *testing.T) {
 	for _, p := range []float64{0.01, 0.1, 0.5} {
 		const n = 100_000
-		l, err := NewLink(LinkConfig{Capacity: Steps{{0, bwe.Gbps}}, Loss: p}, 7)
+		l, err := NewLink(traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Gbps}}, Loss: p}, 7)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +207,7 @@ func TestLinkJitterFIFO(t *testing.T) {
 		{"sparse", 70 * ms, true},
 		{"dense", 3 * ms, false},
 	} {
-		l, err := NewLink(LinkConfig{Capacity: Steps{{0, 4 * bwe.Mbps}}, Delay: 50 * ms, Jitter: jitter}, 3)
+		l, err := NewLink(traces.Path{Capacity: traces.Steps{{At: 0, Capacity: 4 * bwe.Mbps}}, Delay: 50 * ms, Jitter: jitter}, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -246,8 +247,8 @@ func TestLinkJitterFIFO(t *testing.T) {
 
 // The delay swing is A·sin(2π·t/P) at the departure instant t.
 func TestLinkSwing(t *testing.T) {
-	cfg := LinkConfig{
-		Capacity: Steps{{0, bwe.Gbps}}, Delay: 50 * ms,
+	cfg := traces.Path{
+		Capacity: traces.Steps{{At: 0, Capacity: bwe.Gbps}}, Delay: 50 * ms,
 		SwingAmplitude: 20 * ms, SwingPeriod: 8 * time.Second,
 	}
 	l, err := NewLink(cfg, 1)
@@ -273,28 +274,34 @@ func TestLinkSwing(t *testing.T) {
 }
 
 func TestLinkConfigErrors(t *testing.T) {
-	ok := LinkConfig{Capacity: Steps{{0, bwe.Mbps}}, Delay: 10 * ms}
+	ok := traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}}, Delay: 10 * ms}
 	for _, tc := range []struct {
 		name string
-		edit func(*LinkConfig)
+		edit func(*traces.Path)
 		want string
 	}{
-		{"nil capacity", func(c *LinkConfig) { c.Capacity = nil }, "Capacity is nil"},
-		{"empty steps", func(c *LinkConfig) { c.Capacity = Steps{} }, "empty"},
-		{"late first step", func(c *LinkConfig) { c.Capacity = Steps{{ms, bwe.Mbps}} }, "step 0"},
-		{"unordered steps", func(c *LinkConfig) { c.Capacity = Steps{{0, bwe.Mbps}, {2 * ms, 1}, {ms, 1}} }, "step 2"},
-		{"negative capacity", func(c *LinkConfig) { c.Capacity = Steps{{0, -1}} }, "negative"},
-		{"huge capacity", func(c *LinkConfig) { c.Capacity = Steps{{0, MaxCapacity + 1}} }, "exceeds"},
-		{"negative queue bytes", func(c *LinkConfig) { c.QueueBytes = -1 }, "QueueBytes"},
-		{"negative queue delay", func(c *LinkConfig) { c.QueueDelay = -1 }, "QueueDelay"},
-		{"both limits", func(c *LinkConfig) { c.QueueBytes, c.QueueDelay = 1, ms }, "both"},
-		{"negative delay", func(c *LinkConfig) { c.Delay = -ms }, "Delay"},
-		{"NaN loss", func(c *LinkConfig) { c.Loss = math.NaN() }, "Loss"},
-		{"loss above 1", func(c *LinkConfig) { c.Loss = 1.5 }, "Loss"},
-		{"negative jitter", func(c *LinkConfig) { c.Jitter = -ms }, "Jitter"},
-		{"swing above delay", func(c *LinkConfig) { c.SwingAmplitude, c.SwingPeriod = 20*ms, time.Second }, "SwingAmplitude"},
-		{"swing without period", func(c *LinkConfig) { c.SwingAmplitude = ms }, "SwingPeriod"},
-		{"negative period", func(c *LinkConfig) { c.SwingPeriod = -1 }, "SwingPeriod"},
+		{"queue without capacity", func(c *traces.Path) { c.Capacity, c.QueueBytes = nil, 1000 }, "no queue"},
+		{"empty steps", func(c *traces.Path) { c.Capacity = traces.Steps{} }, "empty"},
+		{"late first step", func(c *traces.Path) { c.Capacity = traces.Steps{{At: ms, Capacity: bwe.Mbps}} }, "step 0"},
+		{"unordered steps", func(c *traces.Path) {
+			c.Capacity = traces.Steps{{At: 0, Capacity: bwe.Mbps}, {At: 2 * ms, Capacity: 1}, {At: ms, Capacity: 1}}
+		}, "step 2"},
+		{"negative capacity", func(c *traces.Path) { c.Capacity = traces.Steps{{At: 0, Capacity: -1}} }, "negative"},
+		{"huge capacity", func(c *traces.Path) { c.Capacity = traces.Steps{{At: 0, Capacity: MaxCapacity + 1}} }, "exceeds"},
+		{"negative queue bytes", func(c *traces.Path) { c.QueueBytes = -1 }, "QueueBytes"},
+		{"negative queue delay", func(c *traces.Path) { c.QueueDelay = -1 }, "QueueDelay"},
+		{"both limits", func(c *traces.Path) { c.QueueBytes, c.QueueDelay = 1, ms }, "both"},
+		{"negative delay", func(c *traces.Path) { c.Delay = -ms }, "Delay"},
+		{"NaN loss", func(c *traces.Path) { c.Loss = math.NaN() }, "Loss"},
+		{"loss above 1", func(c *traces.Path) { c.Loss = 1.5 }, "Loss"},
+		{"negative jitter", func(c *traces.Path) { c.Jitter = -ms }, "Jitter"},
+		{"swing above delay", func(c *traces.Path) { c.SwingAmplitude, c.SwingPeriod = 20*ms, time.Second }, "SwingAmplitude"},
+		{"swing without period", func(c *traces.Path) { c.SwingAmplitude = ms }, "SwingPeriod"},
+		{"negative period", func(c *traces.Path) { c.SwingPeriod = -1 }, "SwingPeriod"},
+		{"burst probability", func(c *traces.Path) { c.Burst.GoodToBad = 2 }, "Burst.GoodToBad"},
+		{"burst NaN loss", func(c *traces.Path) { c.Burst.LossBad = math.NaN() }, "Burst.LossBad"},
+		{"walk without step", func(c *traces.Path) { c.WalkRange = 10 * ms }, "WalkStep"},
+		{"walk step above range", func(c *traces.Path) { c.WalkRange, c.WalkStep = ms, 2*ms }, "WalkStep"},
 	} {
 		c := ok
 		tc.edit(&c)
@@ -317,7 +324,7 @@ func TestLinkSendMisusePanics(t *testing.T) {
 		{"zero size", func(l *Link) { l.Send(0, 0) }},
 		{"huge size", func(l *Link) { l.Send(0, MaxPacketSize+1) }},
 	} {
-		l, err := NewLink(LinkConfig{Capacity: Steps{{0, bwe.Mbps}}}, 1)
+		l, err := NewLink(traces.Path{Capacity: traces.Steps{{At: 0, Capacity: bwe.Mbps}}}, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +342,7 @@ func TestLinkSendMisusePanics(t *testing.T) {
 }
 
 func TestStepsLookup(t *testing.T) {
-	s := Steps{{0, 1}, {10 * ms, 2}, {20 * ms, 3}}
+	s := traces.Steps{{At: 0, Capacity: 1}, {At: 10 * ms, Capacity: 2}, {At: 20 * ms, Capacity: 3}}
 	for i, tc := range []struct {
 		t    bwe.Time
 		rate bwe.Bitrate
@@ -359,8 +366,8 @@ func TestStepsLookup(t *testing.T) {
 
 // Once its queue has grown to the working size, Send allocates nothing.
 func TestLinkSendNoAllocs(t *testing.T) {
-	l, err := NewLink(LinkConfig{
-		Capacity: Steps{{0, 2 * bwe.Mbps}, {time.Hour, bwe.Mbps}}, Delay: 50 * ms,
+	l, err := NewLink(traces.Path{
+		Capacity: traces.Steps{{At: 0, Capacity: 2 * bwe.Mbps}, {At: time.Hour, Capacity: bwe.Mbps}}, Delay: 50 * ms,
 		Loss: 0.01, Jitter: 10 * ms, SwingAmplitude: 5 * ms, SwingPeriod: time.Second,
 	}, 1)
 	if err != nil {
@@ -380,7 +387,7 @@ func TestLinkSendNoAllocs(t *testing.T) {
 }
 
 func BenchmarkLinkSend(b *testing.B) {
-	l, err := NewLink(LinkConfig{Capacity: Steps{{0, 2 * bwe.Mbps}}, Delay: 50 * ms, Jitter: 10 * ms}, 1)
+	l, err := NewLink(traces.Path{Capacity: traces.Steps{{At: 0, Capacity: 2 * bwe.Mbps}}, Delay: 50 * ms, Jitter: 10 * ms}, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -389,5 +396,115 @@ func BenchmarkLinkSend(b *testing.B) {
 	for b.Loop() {
 		now = now.Add(5 * ms)
 		l.Send(now, 1200)
+	}
+}
+
+// Gilbert–Elliott loss: the loss rate is the chain's stationary rate and
+// losses come in bursts of mean length 1/BadToGood.
+func TestLinkBurstLoss(t *testing.T) {
+	g := traces.GilbertElliott{GoodToBad: 0.02, BadToGood: 0.25, LossBad: 1}
+	l, err := NewLink(traces.Path{Capacity: traces.Constant(bwe.Gbps), Burst: g}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200_000
+	lost, bursts, run := 0, 0, 0
+	for k := range n {
+		if l.Send(at(time.Duration(k)*time.Millisecond), 100).Outcome == RandomLoss {
+			lost++
+			if run == 0 {
+				bursts++
+			}
+			run++
+		} else {
+			run = 0
+		}
+	}
+	// Stationary loss 0.02/0.27 = 0.0741; bursts last 4 packets on average.
+	// With bursts of 4 the standard error of the rate over 200 000 packets
+	// is about 0.0012: allow four of them.
+	if rate := float64(lost) / n; math.Abs(rate-g.MeanLoss()) > 0.005 {
+		t.Errorf("loss rate %.4f, want %.4f", rate, g.MeanLoss())
+	}
+	if mean := float64(lost) / float64(bursts); math.Abs(mean-4) > 0.2 {
+		t.Errorf("mean burst %.2f packets, want 4", mean)
+	}
+}
+
+// A random-walk delay stays within its range, moves by at most one step
+// per interval, and wanders across the range.
+func TestLinkRandomWalk(t *testing.T) {
+	p := traces.Path{Capacity: traces.Constant(bwe.Gbps), Delay: 10 * ms, WalkRange: 40 * ms, WalkStep: 2 * ms}
+	l, err := NewLink(p, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := time.Duration(-1)
+	lo, hi := time.Hour, time.Duration(0)
+	for k := range 6000 { // one packet per 100 ms interval for 10 minutes
+		f := l.Send(at(time.Duration(k)*100*ms), 100)
+		extra := f.Arrival.Sub(f.Departure) - 10*ms
+		if extra < 0 || extra > 40*ms {
+			t.Fatalf("packet %d: walk delay %v outside [0, 40ms]", k, extra)
+		}
+		if prev >= 0 && (extra-prev > 2*ms || prev-extra > 2*ms) {
+			t.Fatalf("packet %d: walk moved from %v to %v in one step", k, prev, extra)
+		}
+		prev = extra
+		lo, hi = min(lo, extra), max(hi, extra)
+	}
+	if lo > 5*ms || hi < 35*ms {
+		t.Errorf("walk covered only [%v, %v] of [0, 40ms] in 10 minutes", lo, hi)
+	}
+}
+
+// With Reorder, jitter lets packets overtake each other; without it, never
+// within a lane, while lanes do not hold each other back.
+func TestLinkReorderAndLanes(t *testing.T) {
+	for _, reorder := range []bool{false, true} {
+		p := traces.Path{Capacity: traces.Constant(100 * bwe.Mbps), Delay: 20 * ms, Jitter: 30 * ms, Reorder: reorder}
+		l, err := NewLink(p, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last [2]bwe.Time
+		overtaken := 0
+		for k := range 4000 {
+			lane := k % 2
+			extra := time.Duration(lane) * 100 * ms // lane 1 is 100 ms longer
+			f := l.SendOn(lane, at(time.Duration(k)*time.Millisecond), 1200, extra)
+			base := f.Departure.Add(20*ms + extra)
+			if f.Arrival < base || (reorder && f.Arrival > base.Add(30*ms)) {
+				t.Fatalf("reorder %v, packet %d: arrival %v outside [%v, %v + 30ms]", reorder, k, f.Arrival, base, base)
+			}
+			if f.Arrival < last[lane] {
+				overtaken++
+			}
+			last[lane] = max(last[lane], f.Arrival)
+		}
+		if reorder && overtaken < 1000 {
+			t.Errorf("with reordering only %d of 4000 packets arrived before an earlier one", overtaken)
+		}
+		if !reorder && overtaken != 0 {
+			t.Errorf("without reordering %d packets overtook an earlier one of their lane", overtaken)
+		}
+	}
+}
+
+// A path without a bottleneck delivers everything at once, after its
+// delay.
+func TestLinkUncongested(t *testing.T) {
+	l, err := NewLink(traces.Path{Delay: 30 * ms}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 1000 {
+		f := l.Send(at(time.Duration(k)), MaxPacketSize)
+		if f.Outcome != Delivered || f.Departure != at(time.Duration(k)) || f.Arrival.Sub(f.Departure) != 30*ms {
+			t.Fatalf("packet %d: %+v", k, f)
+		}
+	}
+	if l.CapacityAt(0) != MaxCapacity {
+		t.Errorf("capacity %v, want %v", l.CapacityAt(0), MaxCapacity)
 	}
 }

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
@@ -57,11 +58,11 @@ type Metrics struct {
 	// BaseDelay is the smallest one-way delay (arrival − send) of any
 	// packet of the run, the reference of the queuing delay.
 	BaseDelay time.Duration
-	// QueueP50 and QueueP95 are percentiles (nearest rank) of the queuing
+	// QueueP50, QueueP95 and QueueP99 are percentiles (nearest rank) of the queuing
 	// delay, one-way delay − BaseDelay, of the packets sent during the
 	// steady part that reached the receiver. With jitter or a delay swing,
 	// the queuing delay includes that delay variation.
-	QueueP50, QueueP95 time.Duration
+	QueueP50, QueueP95, QueueP99 time.Duration
 	// Sent is the number of packets sent during the steady part, and Lost
 	// the number of them that never reached the receiver (tail drops,
 	// random losses and stranded packets).
@@ -76,8 +77,8 @@ type Metrics struct {
 	Overuses int
 }
 
-// finish computes the metrics of the run and completes the samples.
-func (e *emulation) finish() Metrics {
+// metrics computes the flow's metrics and completes its samples.
+func (e *mediaFlow) metrics() Metrics {
 	var m Metrics
 	m.Overuses = e.overuses
 
@@ -100,10 +101,10 @@ func (e *emulation) finish() Metrics {
 	for i := range e.packets {
 		p := &e.packets[i]
 		ok := p.fate.Outcome == Delivered
-		if ok && p.fate.Departure >= e.warmup && p.fate.Departure < e.end {
+		if ok && p.fate.Departure >= e.e.warmup && p.fate.Departure < e.e.end {
 			delivered += p.size.Bits()
 		}
-		if p.send < e.warmup {
+		if p.send < e.e.warmup {
 			continue
 		}
 		m.Sent++
@@ -116,15 +117,24 @@ func (e *emulation) finish() Metrics {
 	if m.Sent > 0 {
 		m.LossRate = float64(m.Lost) / float64(m.Sent)
 	}
-	if c := e.capacityBits(e.warmup, e.end); c > 0 {
+	if c := capacityBits(e.out, e.e.warmup, e.e.end); c > 0 {
 		m.Utilization = min(float64(delivered)/c, 1)
 	}
 	slices.Sort(queueing)
 	m.QueueP50 = percentile(queueing, 0.50)
 	m.QueueP95 = percentile(queueing, 0.95)
+	m.QueueP99 = percentile(queueing, 0.99)
 
-	// Samples: delivered rate and queuing delay from the arrivals, which
-	// are in sequence order (the link is FIFO).
+	// Samples: delivered rate and queuing delay from the arrivals, in
+	// order of arrival.
+	arr := make([]arrival, 0, len(e.packets))
+	for i := range e.packets {
+		p := &e.packets[i]
+		if p.fate.Outcome == Delivered {
+			arr = append(arr, arrival{departure: p.send, at: p.fate.Arrival, size: p.size})
+		}
+	}
+	arr = sortedArrivals(arr)
 	var sum bwe.ByteCount // bytes that arrived in the window
 	var n int64
 	lo, hi := 0, 0
@@ -133,27 +143,12 @@ func (e *emulation) finish() Metrics {
 	var lastQueue time.Duration
 	for i := range e.samples {
 		s := &e.samples[i]
-		for ; hi < len(e.packets); hi++ {
-			p := &e.packets[hi]
-			if p.fate.Outcome != Delivered {
-				continue
-			}
-			if p.fate.Arrival > s.At {
-				break
-			}
-			sum += p.size
-			lastQueue = p.fate.Arrival.Sub(p.send) - base
+		for ; hi < len(arr) && arr[hi].at <= s.At; hi++ {
+			sum += arr[hi].size
+			lastQueue = arr[hi].at.Sub(arr[hi].departure) - base
 		}
-		from := s.At.Add(-DeliveredWindow)
-		for ; lo < hi; lo++ {
-			p := &e.packets[lo]
-			if p.fate.Outcome != Delivered {
-				continue
-			}
-			if p.fate.Arrival > from {
-				break
-			}
-			sum -= p.size
+		for ; lo < hi && arr[lo].at <= s.At.Add(-DeliveredWindow); lo++ {
+			sum -= arr[lo].size
 		}
 		for ; sentHi < len(e.packets) && e.packets[sentHi].send <= s.At; sentHi++ {
 			sentSum += e.packets[sentHi].size
@@ -164,7 +159,7 @@ func (e *emulation) finish() Metrics {
 		s.Sent = bwe.RateOf(sentSum, SentWindow)
 		s.Delivered = bwe.RateOf(sum, DeliveredWindow)
 		s.QueueDelay = lastQueue
-		if s.At >= e.warmup {
+		if s.At >= e.e.warmup {
 			m.MeanTarget += s.Target
 			n++
 		}
@@ -176,15 +171,18 @@ func (e *emulation) finish() Metrics {
 }
 
 // capacityBits returns the bits the bottleneck could carry over [from, to).
-func (e *emulation) capacityBits(from, to bwe.Time) float64 {
+func capacityBits(l *Link, from, to bwe.Time) float64 {
 	var bits float64
-	c := e.link.cfg.Capacity
+	c := l.cfg.Capacity
+	if c == nil {
+		return MaxCapacity.Float() * float64(to-from) / 1e6
+	}
 	for t := from; t < to; {
 		next := c.NextChange(t)
 		if next <= t || next > to {
 			next = to
 		}
-		r := e.link.capacityAt(t)
+		r := l.CapacityAt(t)
 		bits += r.Float() * float64(next-t) / 1e6
 		t = next
 	}
@@ -198,4 +196,11 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	}
 	k := int(math.Ceil(float64(len(sorted))*p)) - 1
 	return sorted[min(max(k, 0), len(sorted)-1)]
+}
+
+// sortedArrivals returns arr in order of arrival (stable: packets that
+// arrive together keep their order). It sorts in place.
+func sortedArrivals(arr []arrival) []arrival {
+	slices.SortStableFunc(arr, func(a, b arrival) int { return cmp.Compare(a.at, b.at) })
+	return arr
 }

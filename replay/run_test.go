@@ -10,10 +10,11 @@ import (
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/delaybased"
 	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/traces"
 	"github.com/bwelab/bwe/trendline"
 )
 
-func scenario(t testing.TB, name string) Scenario {
+func scenario(t testing.TB, name string) traces.Scenario {
 	t.Helper()
 	s, err := ScenarioByName(name)
 	if err != nil {
@@ -25,24 +26,16 @@ func scenario(t testing.TB, name string) Scenario {
 // run runs s with the delay-based path alone in charge: the named
 // detector, no probing, and the default loss-based estimator (which has
 // nothing to do on these loss-free links).
-func run(t testing.TB, s Scenario, detector string) *Result {
+func run(t testing.TB, s traces.Scenario, detector string) *Result {
 	t.Helper()
 	return runWith(t, s, detector, func(c *sendside.Config) { c.NoProbing = true })
 }
 
 // runWith runs s with the named detector and the send-side defaults, as
 // edit changes them.
-func runWith(t testing.TB, s Scenario, detector string, edit func(*sendside.Config)) *Result {
+func runWith(t testing.TB, s traces.Scenario, detector string, edit func(*sendside.Config)) *Result {
 	t.Helper()
-	det, err := trendline.NewByName(detector)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := sendside.Config{Delay: delaybased.Config{Detector: det}}
-	if edit != nil {
-		edit(&cfg)
-	}
-	res, err := Run(s, cfg)
+	res, err := Run(s, Estimator{Detector: detector, Edit: edit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +56,15 @@ func firstAt(series []Sample, from time.Duration, ok func(Sample) bool) (time.Du
 func TestRunDeterministic(t *testing.T) {
 	for _, name := range []string{"jitter-4M", "drop-1M-0.5M"} {
 		s := scenario(t, name)
-		s.Link.Loss = 0.02 // exercise every random process
+		s.Forward.Loss = 0.02 // exercise every random process
 		a, b := run(t, s, "trendline"), run(t, s, "trendline")
+		a.Estimator.Edit, b.Estimator.Edit = nil, nil // functions never compare equal
 		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s: two runs with seed %d differ: metrics %+v and %+v", name, s.Seed, a.Metrics, b.Metrics)
+			t.Errorf("%s: two runs with seed %d differ: metrics %+v and %+v", name, s.Seed, a.Flows[0].Metrics, b.Flows[0].Metrics)
 		}
 		s.Seed++
 		c := run(t, s, "trendline")
-		if reflect.DeepEqual(a.Series, c.Series) {
+		if reflect.DeepEqual(a.Flows[0].Series, c.Flows[0].Series) {
 			t.Errorf("%s: seeds %d and %d give the same series", name, s.Seed-1, s.Seed)
 		}
 	}
@@ -81,31 +75,31 @@ func TestRunInvariants(t *testing.T) {
 	for _, s := range Scenarios() {
 		for _, name := range trendline.Names() {
 			res := run(t, s, name)
-			m := res.Metrics
+			m := res.Flows[0].Metrics
 			id := s.Name + "/" + name
-			if want := int(s.Duration / DefaultSampleInterval); len(res.Series) != want {
-				t.Errorf("%s: %d samples, want %d", id, len(res.Series), want)
+			if want := int(s.Duration / traces.DefaultSampleInterval); len(res.Flows[0].Series) != want {
+				t.Errorf("%s: %d samples, want %d", id, len(res.Flows[0].Series), want)
 			}
 			if !(m.Utilization >= 0 && m.Utilization <= 1) || !(m.LossRate >= 0 && m.LossRate <= 1) {
 				t.Errorf("%s: utilization %v or loss rate %v outside [0, 1]", id, m.Utilization, m.LossRate)
 			}
-			if m.QueueP50 < 0 || m.QueueP95 < m.QueueP50 || m.BaseDelay < s.Link.Delay-s.Link.SwingAmplitude {
+			if m.QueueP50 < 0 || m.QueueP95 < m.QueueP50 || m.BaseDelay < s.Forward.Delay-s.Forward.SwingAmplitude {
 				t.Errorf("%s: queuing p50 %v, p95 %v, base delay %v: inconsistent", id, m.QueueP50, m.QueueP95, m.BaseDelay)
 			}
 			if m.MeanTarget <= 0 || m.MeanTarget > sendside.DefaultConfig().Max {
 				t.Errorf("%s: mean target %v outside (0, max]", id, m.MeanTarget)
 			}
-			for i, x := range res.Series {
-				if x.At != at(time.Duration(i)*DefaultSampleInterval) || x.Target <= 0 || x.Delivered < 0 || x.QueueDelay < 0 {
+			for i, x := range res.Flows[0].Series {
+				if x.At != at(time.Duration(i)*traces.DefaultSampleInterval) || x.Target <= 0 || x.Delivered < 0 || x.QueueDelay < 0 {
 					t.Errorf("%s: sample %d = %+v", id, i, x)
 					break
 				}
 				// Without jitter, arrivals cannot bunch: over any window the
 				// delivered rate stays within the highest capacity the
 				// packets could have left at, plus one packet.
-				cap := maxCapacity(s.Link.Capacity, x.At.Add(-DeliveredWindow-s.Link.Delay), x.At)
-				slack := bwe.RateOf(DefaultPacketSize, DeliveredWindow)
-				if s.Link.Jitter == 0 && s.Link.SwingAmplitude == 0 && x.Delivered > cap+slack {
+				cap := maxCapacity(s.Forward.Capacity, x.At.Add(-DeliveredWindow-s.Forward.Delay), x.At)
+				slack := bwe.RateOf(traces.DefaultPacketSize, DeliveredWindow)
+				if s.Forward.Jitter == 0 && s.Forward.SwingAmplitude == 0 && x.Delivered > cap+slack {
 					t.Errorf("%s: sample %d delivers %v over a link of at most %v", id, i, x.Delivered, cap)
 					break
 				}
@@ -115,7 +109,7 @@ func TestRunInvariants(t *testing.T) {
 }
 
 // maxCapacity returns the highest capacity of c over [from, to].
-func maxCapacity(c Capacity, from, to bwe.Time) bwe.Bitrate {
+func maxCapacity(c traces.Capacity, from, to bwe.Time) bwe.Bitrate {
 	r := c.At(from)
 	for t := c.NextChange(from); t <= to; t = c.NextChange(t) {
 		r = max(r, c.At(t))
@@ -135,11 +129,11 @@ func TestRunSteady2M(t *testing.T) {
 	for _, name := range trendline.Names() {
 		s := scenario(t, "steady-2M")
 		res := run(t, s, name)
-		reach, ok := firstAt(res.Series, 0, func(x Sample) bool { return x.Target >= 1600*bwe.Kbps })
+		reach, ok := firstAt(res.Flows[0].Series, 0, func(x Sample) bool { return x.Target >= 1600*bwe.Kbps })
 		if !ok || reach < 21700*ms || reach > 23*time.Second {
 			t.Errorf("%s: target reaches 0.8 × capacity at %v (found %v), want within [21.7 s, 23 s]", name, reach, ok)
 		}
-		m := res.Metrics
+		m := res.Flows[0].Metrics
 		if m.QueueP95 >= 300*ms {
 			t.Errorf("%s: p95 queuing delay %v, want below the 300 ms queue", name, m.QueueP95)
 		}
@@ -147,7 +141,7 @@ func TestRunSteady2M(t *testing.T) {
 			t.Errorf("%s: %d packets lost, want none", name, m.Lost)
 		}
 		s.Warmup = 30 * time.Second
-		if u := run(t, s, name).Metrics.Utilization; u < 0.85 {
+		if u := run(t, s, name).Flows[0].Metrics.Utilization; u < 0.85 {
 			t.Errorf("%s: utilization over [30 s, 60 s] %.3f, want ≥ 0.85", name, u)
 		}
 		t.Logf("%s: reach 0.8×capacity at %v; %+v", name, reach, m)
@@ -163,15 +157,15 @@ func TestRunSteady2M(t *testing.T) {
 func TestRunCapacityDrop(t *testing.T) {
 	for _, name := range trendline.Names() {
 		res := run(t, scenario(t, "drop-1M-0.5M"), name)
-		fall, ok := firstAt(res.Series, 20*time.Second, func(x Sample) bool { return x.Target < 600*bwe.Kbps })
+		fall, ok := firstAt(res.Flows[0].Series, 20*time.Second, func(x Sample) bool { return x.Target < 600*bwe.Kbps })
 		if !ok || fall > 22*time.Second {
 			t.Errorf("%s: target below 0.6 Mbps at %v (found %v), want within 2 s of the drop at 20 s", name, fall, ok)
 		}
-		end := res.Series[len(res.Series)-1]
+		end := res.Flows[0].Series[len(res.Flows[0].Series)-1]
 		if end.Target < 650*bwe.Kbps {
 			t.Errorf("%s: target %v at %v, want ≥ 0.65 Mbps after the capacity returned", name, end.Target, end.At)
 		}
-		t.Logf("%s: below 0.6 Mbps at %v, %v at the end; %+v", name, fall, end.Target, res.Metrics)
+		t.Logf("%s: below 0.6 Mbps at %v, %v at the end; %+v", name, fall, end.Target, res.Flows[0].Metrics)
 	}
 }
 
@@ -181,14 +175,14 @@ func TestRunCapacityDrop(t *testing.T) {
 func TestRunSteady20M(t *testing.T) {
 	for _, name := range trendline.Names() {
 		res := run(t, scenario(t, "steady-20M"), name)
-		reach, ok := firstAt(res.Series, 0, func(x Sample) bool { return x.Target >= 16*bwe.Mbps })
+		reach, ok := firstAt(res.Flows[0].Series, 0, func(x Sample) bool { return x.Target >= 16*bwe.Mbps })
 		if !ok || reach < 35900*ms || reach > 38*time.Second {
 			t.Errorf("%s: target reaches 16 Mbps at %v (found %v), want within [35.9 s, 38 s]", name, reach, ok)
 		}
-		if m := res.Metrics; m.Lost != 0 || m.QueueP95 >= 300*ms {
+		if m := res.Flows[0].Metrics; m.Lost != 0 || m.QueueP95 >= 300*ms {
 			t.Errorf("%s: %d lost, p95 queuing %v: want no loss and less than the 300 ms queue", name, m.Lost, m.QueueP95)
 		}
-		t.Logf("%s: reach 16 Mbps at %v; %+v", name, reach, res.Metrics)
+		t.Logf("%s: reach 16 Mbps at %v; %+v", name, reach, res.Flows[0].Metrics)
 	}
 }
 
@@ -200,8 +194,8 @@ func TestRunSteady20M(t *testing.T) {
 // (reference notes §5.1); it must do worse than the robust detector.
 func TestRunJitter(t *testing.T) {
 	s := scenario(t, "jitter-4M")
-	robust := run(t, s, "robust").Metrics
-	trend := run(t, s, "trendline").Metrics
+	robust := run(t, s, "robust").Flows[0].Metrics
+	trend := run(t, s, "trendline").Flows[0].Metrics
 	if robust.Utilization < 0.6 {
 		t.Errorf("robust: utilization %.3f, want ≥ 0.6", robust.Utilization)
 	}
@@ -216,70 +210,87 @@ func TestRunJitter(t *testing.T) {
 // the estimator sees exactly the packets the sender had reported to it.
 func TestRunReportsEveryPacketOnce(t *testing.T) {
 	s := scenario(t, "drop-1M-0.5M")
-	s.Link.Loss = 0.05
-	e, err := newEmulation(s, sendside.Config{})
+	s.Forward.Loss = 0.05
+	e, err := newEmulation(s, Estimator{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.loop()
-	st := e.est.DelayStats()
-	lost := 0
-	for _, p := range e.packets[:e.acked] {
+	m := e.flows[0]
+	st := m.est.DelayStats()
+	lost, acked := 0, 0
+	for _, fb := range m.inFlight {
+		if fb.lo < acked || (acked > 0 && fb.lo != acked) {
+			t.Fatalf("reports in flight overlap or skip: %+v", m.inFlight)
+		}
+	}
+	acked = m.reported
+	if len(m.inFlight) > 0 {
+		acked = m.inFlight[0].lo
+	}
+	for _, p := range m.packets[:acked] {
 		if p.fate.Outcome != Delivered {
 			lost++
 		}
 	}
-	if st.Packets != int64(e.acked) || st.Lost != int64(lost) {
-		t.Errorf("estimator saw %d packets, %d lost; want %d, %d", st.Packets, st.Lost, e.acked, lost)
+	if st.Packets != int64(acked) || st.Lost != int64(lost) {
+		t.Errorf("estimator saw %d packets, %d lost; want %d, %d", st.Packets, st.Lost, acked, lost)
 	}
-	if e.acked > e.reported || e.reported > len(e.packets) || len(e.packets)-e.acked > 100 {
-		t.Errorf("acked %d, reported %d, sent %d: reports lag or overrun", e.acked, e.reported, len(e.packets))
+	if acked > m.reported || m.reported > len(m.packets) || len(m.packets)-acked > 100 {
+		t.Errorf("acked %d, reported %d, sent %d: reports lag or overrun", acked, m.reported, len(m.packets))
 	}
 	// The packets not yet reported at the end are the ones in flight
 	// (arrival after the last receiver report) and losses after them.
-	for k := e.reported; k < len(e.packets); k++ {
-		f := e.packets[k].fate
-		if f.Outcome == Delivered && f.Arrival <= e.nextTick.Add(-e.s.FeedbackInterval) {
+	for k := m.reported; k < len(m.packets); k++ {
+		f := m.packets[k].fate
+		if f.Outcome == Delivered && f.Arrival <= m.nextTick.Add(-e.s.FeedbackInterval) {
 			t.Fatalf("packet %d arrived at %v but was never reported", k, f.Arrival)
 		}
 	}
-	if lr := float64(lost) / float64(e.acked); math.Abs(lr-0.05) > 0.02 {
+	if lr := float64(lost) / float64(acked); math.Abs(lr-0.05) > 0.02 {
 		t.Errorf("reported loss rate %.3f, want about 0.05", lr)
 	}
 }
 
 func TestScenarioErrors(t *testing.T) {
-	ok := Scenario{Name: "x", Duration: time.Second, Link: LinkConfig{Capacity: Steps{{0, bwe.Mbps}}}}
+	ok := traces.Scenario{Name: "x", Duration: time.Second, Forward: traces.Path{Capacity: traces.Constant(bwe.Mbps)}}
 	for _, tc := range []struct {
-		edit func(*Scenario)
+		edit func(*traces.Scenario)
 		want string
 	}{
-		{func(s *Scenario) { s.Duration = 0 }, "Scenario.Duration"},
-		{func(s *Scenario) { s.Duration = MaxDuration + 1 }, "Scenario.Duration"},
-		{func(s *Scenario) { s.Warmup = -1 }, "Scenario.Warmup"},
-		{func(s *Scenario) { s.Warmup = s.Duration }, "Scenario.Warmup"},
-		{func(s *Scenario) { s.StartRate = -1 }, "Scenario.StartRate"},
-		{func(s *Scenario) { s.MinRate = MaxCapacity + 1 }, "Scenario.MinRate"},
-		{func(s *Scenario) { s.PacketSize = -1 }, "Scenario.PacketSize"},
-		{func(s *Scenario) { s.FeedbackInterval = time.Microsecond }, "Scenario.FeedbackInterval"},
-		{func(s *Scenario) { s.SampleInterval = 2 * time.Second }, "Scenario.SampleInterval"},
-		{func(s *Scenario) { s.Link.Capacity = nil }, "LinkConfig.Capacity"},
-		{func(s *Scenario) { s.Link.Loss = -0.1 }, "LinkConfig.Loss"},
-		{func(s *Scenario) { s.ProcessInterval = -1 }, "Scenario.ProcessInterval"},
-		{func(s *Scenario) { s.AppRate = -1 }, "Scenario.AppRate"},
-		{func(s *Scenario) { s.FeedbackOutages = []Outage{{2 * time.Second, time.Second}} }, "Scenario.FeedbackOutages[0]"},
+		{func(s *traces.Scenario) { s.Duration = 0 }, "Duration"},
+		{func(s *traces.Scenario) { s.Duration = traces.MaxDuration + 1 }, "Duration"},
+		{func(s *traces.Scenario) { s.Warmup = -1 }, "Warmup"},
+		{func(s *traces.Scenario) { s.Warmup = s.Duration }, "Warmup"},
+		{func(s *traces.Scenario) { s.Flows = []traces.Flow{{StartRate: -1}} }, "Flows[0].StartRate"},
+		{func(s *traces.Scenario) { s.Flows = []traces.Flow{{MinRate: MaxCapacity + 1}} }, "Flows[0].MinRate"},
+		{func(s *traces.Scenario) { s.Flows = []traces.Flow{{}, {PacketSize: -1}} }, "Flows[1].PacketSize"},
+		{func(s *traces.Scenario) { s.Flows = []traces.Flow{{AppRate: -1}} }, "Flows[0].AppRate"},
+		{func(s *traces.Scenario) { s.Flows = []traces.Flow{{Name: "a"}, {Name: "a"}} }, "Flows[1].Name"},
+		{func(s *traces.Scenario) { s.FeedbackInterval = time.Microsecond }, "FeedbackInterval"},
+		{func(s *traces.Scenario) { s.SampleInterval = 2 * time.Second }, "SampleInterval"},
+		{func(s *traces.Scenario) { s.Forward.Capacity = nil }, "Forward.Capacity"},
+		{func(s *traces.Scenario) { s.Forward.Loss = -0.1 }, "Forward.Loss"},
+		{func(s *traces.Scenario) { s.Backward.Jitter = -1 }, "Backward.Jitter"},
+		{func(s *traces.Scenario) { s.ProcessInterval = -1 }, "ProcessInterval"},
+		{func(s *traces.Scenario) { s.Cross = []traces.Cross{{Kind: traces.CBR}} }, "Cross[0].Rate"},
+		{func(s *traces.Scenario) { s.FeedbackOutages = []traces.Span{{From: 2 * time.Second, To: time.Second}} }, "FeedbackOutages[0]"},
 	} {
 		s := ok
 		tc.edit(&s)
-		_, err := Run(s, sendside.Config{})
+		_, err := Run(s, Estimator{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), `"x"`) {
 			t.Errorf("Run error = %v, want one naming scenario \"x\" and %s", err, tc.want)
 		}
 	}
-	if _, err := Run(ok, sendside.Config{Delay: delaybased.Config{StreamTimeout: -1}}); err == nil {
+	bad := Estimator{Edit: func(c *sendside.Config) { c.Delay = delaybased.Config{StreamTimeout: -1} }}
+	if _, err := Run(ok, bad); err == nil {
 		t.Errorf("Run with an invalid estimator config: no error")
 	}
-	if _, err := Run(ok, sendside.Config{}); err != nil {
+	if _, err := Run(ok, Estimator{Detector: "nope"}); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("Run with an unknown detector: error %v", err)
+	}
+	if _, err := Run(ok, Estimator{}); err != nil {
 		t.Errorf("Run(valid) = %v", err)
 	}
 	if _, err := ScenarioByName("nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
@@ -287,16 +298,43 @@ func TestScenarioErrors(t *testing.T) {
 	}
 }
 
+// BenchmarkRun reports the speed of closed-loop emulation in simulated
+// packets (every packet any path carried) per second of wall time, per
+// core:
+//
+//   - cbr-100M: the emulator alone — one pinned greedy media flow and a
+//     100 Mbps CBR cross flow on a 200 Mbps link, 10 s;
+//   - steady-2M, steady-20M, video-4M: the full send-side estimator in
+//     the loop, greedy and video sources.
 func BenchmarkRun(b *testing.B) {
-	for _, name := range []string{"steady-2M", "steady-20M"} {
-		b.Run(name, func(b *testing.B) {
-			s := scenario(b, name)
+	cbr := constantSender(200*bwe.Kbps, 200*bwe.Mbps, 10*time.Second)
+	cbr.Cross = []traces.Cross{{Kind: traces.CBR, Rate: 100 * bwe.Mbps}}
+	video := scenario(b, "steady-2M")
+	video.Forward.Capacity = traces.Constant(4 * bwe.Mbps)
+	video.Flows[0].Source = traces.Video
+	for _, tc := range []struct {
+		name string
+		s    traces.Scenario
+		est  Estimator
+	}{
+		{"cbr-100M", cbr, fixedRate(200 * bwe.Kbps)},
+		{"steady-2M", scenario(b, "steady-2M"), Estimator{}},
+		{"steady-20M", scenario(b, "steady-20M"), Estimator{}},
+		{"video-4M", video, Estimator{}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var packets int64
 			for b.Loop() {
-				packets = run(b, s, "trendline").Link.Sent
+				res, err := Run(tc.s, tc.est)
+				if err != nil {
+					b.Fatal(err)
+				}
+				packets = res.Forward.Sent + res.Backward.Sent
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*packets), "ns/packet")
+			sec := b.Elapsed().Seconds()
+			b.ReportMetric(float64(int64(b.N)*packets)/sec, "pkts/s")
+			b.ReportMetric(sec*1e9/float64(int64(b.N)*packets), "ns/pkt")
 		})
 	}
 }

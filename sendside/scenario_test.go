@@ -8,31 +8,36 @@ import (
 	"github.com/bwelab/bwe/lossbased"
 	"github.com/bwelab/bwe/replay"
 	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/traces"
 )
 
 // link returns a scenario on a constant-capacity bottleneck with RFC 8867's
 // common path: 50 ms one-way, a 300 ms drop-tail queue.
-func link(name string, capacity bwe.Bitrate, d time.Duration) replay.Scenario {
-	return replay.Scenario{
+// The sender is greedy: it paces packets at exactly the target.
+func link(name string, capacity bwe.Bitrate, d time.Duration) traces.Scenario {
+	return traces.Scenario{
 		Name:     name,
 		Seed:     1,
 		Duration: d,
 		Warmup:   d / 3,
-		Link: replay.LinkConfig{
-			Capacity:   replay.Steps{{At: 0, Capacity: capacity}},
+		Forward: traces.Path{
+			Capacity:   traces.Constant(capacity),
 			Delay:      50 * time.Millisecond,
 			QueueDelay: 300 * time.Millisecond,
 		},
+		Flows: []traces.Flow{{Source: traces.Greedy}},
 	}
 }
 
-func runScenario(t *testing.T, s replay.Scenario, cfg sendside.Config) *replay.Result {
+// runScenario runs s with the default estimator as edit changes it, and
+// returns the result of its one flow.
+func runScenario(t *testing.T, s traces.Scenario, edit func(*sendside.Config)) replay.FlowResult {
 	t.Helper()
-	res, err := replay.Run(s, cfg)
+	res, err := replay.Run(s, replay.Estimator{Edit: edit})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res
+	return res.Flows[0]
 }
 
 // An application that sends 0.8 Mbps on a 3 Mbps link: probes find the
@@ -44,8 +49,8 @@ func runScenario(t *testing.T, s replay.Scenario, cfg sendside.Config) *replay.R
 // exists for.
 func TestAppLimitedTargetStaysNearSentRate(t *testing.T) {
 	s := link("app-limited", 3*bwe.Mbps, 60*time.Second)
-	s.AppRate = 800 * bwe.Kbps
-	res := runScenario(t, s, sendside.Config{})
+	s.Flows[0].AppRate = 800 * bwe.Kbps
+	res := runScenario(t, s, nil)
 	worst := 0.0
 	for _, x := range res.Series {
 		if x.At < bwe.TimeFromDuration(2*time.Second) {
@@ -68,7 +73,7 @@ func TestAppLimitedTargetStaysNearSentRate(t *testing.T) {
 	}
 	t.Logf("capped: highest target/sent %.2f; ALR in %d of %d samples; %d probe packets", worst, alr, len(res.Series), res.ProbePackets)
 
-	uncapped := runScenario(t, s, sendside.Config{SentRateCap: -1})
+	uncapped := runScenario(t, s, func(c *sendside.Config) { c.SentRateCap = -1 })
 	end := uncapped.Series[len(uncapped.Series)-1]
 	if end.Target.Float() <= 2*end.Sent.Float() {
 		t.Errorf("without the cap: target %v for %v sent; the scenario no longer shows the runaway", end.Target, end.Sent)
@@ -86,14 +91,14 @@ func TestAppLimitedTargetStaysNearSentRate(t *testing.T) {
 func TestRandomLoss(t *testing.T) {
 	s := link("random-loss-4M", 4*bwe.Mbps, 120*time.Second)
 	s.Warmup = 80 * time.Second
-	s.Link.Loss = 0.10
+	s.Forward.Loss = 0.10
 	held := map[string]float64{} // mean target ÷ capacity
 	for _, name := range lossbased.Names() {
-		le, err := lossbased.NewByName(name)
+		res, err := replay.Run(s, replay.Estimator{Loss: name})
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := runScenario(t, s, sendside.Config{Loss: le}).Metrics
+		m := res.Flows[0].Metrics
 		held[name] = m.MeanTarget.Float() / 4e6
 		t.Logf("%s: mean target %v (%.3f of the link), utilization %.3f, loss %.3f", name, m.MeanTarget, held[name], m.Utilization, m.LossRate)
 	}
@@ -109,10 +114,10 @@ func TestRandomLoss(t *testing.T) {
 // arrives, and climbs back once it returns.
 func TestFeedbackOutage(t *testing.T) {
 	s := link("outage", 2*bwe.Mbps, 60*time.Second)
-	s.FeedbackOutages = []replay.Outage{{From: 30 * time.Second, To: 32 * time.Second}}
-	res := runScenario(t, s, sendside.Config{})
+	s.FeedbackOutages = []traces.Span{{From: 30 * time.Second, To: 32 * time.Second}}
+	res := runScenario(t, s, nil)
 	sample := func(d time.Duration) replay.Sample {
-		return res.Series[int(d/res.Scenario.SampleInterval)]
+		return res.Series[int(d/traces.DefaultSampleInterval)]
 	}
 	before, during := sample(30*time.Second), sample(32*time.Second+50*time.Millisecond)
 	if during.Target >= before.Target {

@@ -12,11 +12,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/bwelab/bwe"
-	"github.com/bwelab/bwe/delaybased"
 	"github.com/bwelab/bwe/internal/plot"
 	"github.com/bwelab/bwe/lossbased"
 	"github.com/bwelab/bwe/replay"
-	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/traces"
 	"github.com/bwelab/bwe/trendline"
 )
 
@@ -67,7 +66,7 @@ Flags:
 		return 2
 	}
 
-	var scenarios []replay.Scenario
+	var scenarios []traces.Scenario
 	if *scenario == "all" {
 		scenarios = replay.Scenarios()
 	} else {
@@ -76,7 +75,7 @@ Flags:
 			fmt.Fprintf(stderr, "bwe simulate: -scenario: unknown scenario %q (want all|%s)\n", *scenario, scenarioNames())
 			return 2
 		}
-		scenarios = []replay.Scenario{s}
+		scenarios = []traces.Scenario{s}
 	}
 	dets := trendline.Names()
 	if *detector != "all" {
@@ -101,26 +100,12 @@ Flags:
 	for _, s := range scenarios {
 		s.Seed = *seed
 		for _, name := range dets {
-			det, err := trendline.NewByName(name)
-			if err != nil {
-				fmt.Fprintf(stderr, "bwe simulate: %v\n", err)
-				return 1
-			}
-			lossEst, err := lossbased.NewByName(*loss)
-			if err != nil {
-				fmt.Fprintf(stderr, "bwe simulate: %v\n", err)
-				return 1
-			}
-			res, err := replay.Run(s, sendside.Config{
-				Delay:     delaybased.Config{Detector: det},
-				Loss:      lossEst,
-				NoProbing: !*probing,
-			})
+			res, err := replay.Run(s, replay.Estimator{Detector: name, Loss: *loss, NoProbing: !*probing})
 			if err != nil {
 				fmt.Fprintf(stderr, "bwe simulate: %s with %s: %v\n", s.Name, name, err)
 				return 1
 			}
-			m := res.Metrics
+			m := res.Flows[0].Metrics
 			fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.1f\t%.1f\t%.2f\t%.3f\t%d\n",
 				s.Name, name, m.Utilization, bwe.Millis(m.QueueP50), bwe.Millis(m.QueueP95),
 				100*m.LossRate, m.MeanTarget.Float()/1e6, m.Overuses)
@@ -146,11 +131,11 @@ Flags:
 
 // writePlot writes the rates and queuing-delay panels of res to path.
 func writePlot(path, detector string, res *replay.Result) error {
-	n := len(res.Series)
+	n := len(res.Flows[0].Series)
 	t := make([]float64, n)
 	capacity, target, delivered, queue := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	delay, loss := make([]float64, n), make([]float64, n)
-	for i, s := range res.Series {
+	for i, s := range res.Flows[0].Series {
 		t[i] = float64(s.At.Micros()) / 1e6
 		capacity[i] = s.Capacity.Float() / 1e6
 		target[i] = s.Target.Float() / 1e6
@@ -159,7 +144,7 @@ func writePlot(path, detector string, res *replay.Result) error {
 		delivered[i] = s.Delivered.Float() / 1e6
 		queue[i] = bwe.Millis(s.QueueDelay)
 	}
-	m := res.Metrics
+	m := res.Flows[0].Metrics
 	fig := plot.Figure{
 		Title: fmt.Sprintf("%s, %s detector: utilization %.3f, queuing p95 %.1f ms, loss %.2f %%",
 			res.Scenario.Name, detector, m.Utilization, bwe.Millis(m.QueueP95), 100*m.LossRate),

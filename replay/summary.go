@@ -1,0 +1,80 @@
+package replay
+
+import (
+	"github.com/bwelab/bwe"
+)
+
+// Summary describes a run as a whole, over its steady part.
+type Summary struct {
+	// Utilization is the bits of every flow (media and cross traffic)
+	// that left the forward bottleneck during the steady part, divided by
+	// the bits its capacity could have carried then.
+	Utilization float64 `json:"utilization"`
+	// Jain is Jain's fairness index, (Σx)² ÷ (N·Σx²), of the throughputs
+	// x of the media flows over the steady part (1 with a single flow).
+	Jain float64 `json:"jain"`
+}
+
+// finish completes the flow's samples and returns its result.
+func (m *mediaFlow) finish() FlowResult {
+	return FlowResult{
+		Name:         m.cfg.Name,
+		Metrics:      m.metrics(),
+		Series:       m.samples,
+		Estimator:    m.est.Stats(),
+		Delay:        m.est.DelayStats(),
+		Packets:      len(m.packets),
+		ProbePackets: m.probePackets,
+		Frames:       m.frames,
+		Feedbacks:    m.feedbacks,
+		FeedbackLost: m.fbLost,
+	}
+}
+
+// steadyBits returns the bits of a media flow's packets that left its
+// bottleneck during the steady part.
+func (m *mediaFlow) steadyBits() int64 {
+	var bits int64
+	for i := range m.packets {
+		p := &m.packets[i]
+		if p.fate.Outcome == Delivered && p.fate.Departure >= m.e.warmup && p.fate.Departure < m.e.end {
+			bits += p.size.Bits()
+		}
+	}
+	return bits
+}
+
+// summarize computes the run's summary.
+func (e *emulation) summarize(r *Result) Summary {
+	var s Summary
+	var fwd int64
+	var sum, sq float64
+	for _, f := range e.flows {
+		b := f.steadyBits()
+		if !f.cfg.Reverse {
+			fwd += b
+		}
+		x := float64(b)
+		sum += x
+		sq += x * x
+	}
+	for _, x := range e.cross {
+		if x.cfg.Reverse {
+			continue
+		}
+		for _, a := range x.arrivals {
+			if a.departure >= e.warmup && a.departure < e.end {
+				fwd += a.size.Bits()
+			}
+		}
+	}
+	if c := capacityBits(e.fwd, e.warmup, e.end); c > 0 {
+		s.Utilization = min(float64(fwd)/c, 1)
+	}
+	s.Jain = 1
+	if n := float64(len(e.flows)); sq > 0 {
+		s.Jain = sum * sum / (n * sq)
+	}
+	_ = bwe.Bitrate(0)
+	return s
+}
