@@ -22,7 +22,14 @@ type packet struct {
 	send  bwe.Time
 	size  bwe.ByteCount
 	probe int32 // probe cluster id, 0 for media
+	frame int64 // video frame number from 1, 0 for padding and greedy media
 	fate  Fate
+}
+
+// queuedPacket is a media packet waiting at the pacer.
+type queuedPacket struct {
+	size  bwe.ByteCount
+	frame int64
 }
 
 // report is a feedback report on its way back to the sender: it covers
@@ -81,7 +88,7 @@ type mediaFlow struct {
 	nextKey   bwe.Time
 	keyNext   bool
 	rng       *rand.Rand
-	queue     []bwe.ByteCount // pacer queue; queue[qhead:] is live
+	queue     []queuedPacket // pacer queue; queue[qhead:] is live
 	qhead     int
 	qbytes    bwe.ByteCount
 
@@ -294,7 +301,7 @@ func (m *mediaFlow) frame(t bwe.Time) {
 		if k < size%n {
 			p++
 		}
-		m.queue = append(m.queue, p)
+		m.queue = append(m.queue, queuedPacket{size: p, frame: m.frameNo})
 		m.qbytes += p
 	}
 	if m.nextSend == bwe.MaxTime {
@@ -322,9 +329,10 @@ func (m *mediaFlow) send(t bwe.Time) {
 		return
 	}
 	var id int32
+	var frame int64
 	size := m.cfg.PacketSize
 	if m.cfg.Source != traces.Greedy && m.qhead < len(m.queue) {
-		size = m.queue[m.qhead]
+		size, frame = m.queue[m.qhead].size, m.queue[m.qhead].frame
 		m.qhead++
 		m.qbytes -= size
 		if m.qhead == len(m.queue) {
@@ -345,7 +353,7 @@ func (m *mediaFlow) send(t bwe.Time) {
 		}
 	}
 	fate := m.out.SendOn(m.lane, t, size, m.cfg.ExtraDelay)
-	m.packets = append(m.packets, packet{send: t, size: size, probe: id, fate: fate})
+	m.packets = append(m.packets, packet{send: t, size: size, probe: id, frame: frame, fate: fate})
 	m.lastSend, m.lastSize, m.sent = t, size, true
 	if m.cfg.Source == traces.Greedy || len(m.probeQueue) > 0 || m.qhead < len(m.queue) {
 		m.nextSend = t.Add(m.interval(size))

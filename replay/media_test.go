@@ -225,3 +225,35 @@ func TestShortTCPCrossTraffic(t *testing.T) {
 		}
 	}
 }
+
+// The series metrics see what happens: the capacity drop's three phases
+// each converge, frames with a lost packet are lost frames, and the score
+// is within its range.
+func TestFlowSeriesMetrics(t *testing.T) {
+	s := scenario(t, "drop-1M-0.5M")
+	s.Flows[0].Source = traces.Video
+	s.Warmup = 0
+	res, err := Run(s, Estimator{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Flows[0].Metrics
+	if len(m.Convergence) != 3 || m.Convergence[1].At != 20*time.Second || m.Convergence[2].At != 40*time.Second {
+		t.Fatalf("convergence phases %+v, want three at 0, 20 and 40 s", m.Convergence)
+	}
+	for _, c := range m.Convergence {
+		if !c.Converged || c.Time > 15*time.Second {
+			t.Errorf("phase at %v: %+v", c.At, c)
+		}
+	}
+	// Steady values near the capacity of each phase.
+	if c := m.Convergence[1].Steady; c < 350*bwe.Kbps || c > 550*bwe.Kbps {
+		t.Errorf("steady target at 0.5 Mbps: %v", c)
+	}
+	if m.Frames != 60*30 || (m.Lost > 0) != (m.FramesLost > 0) || m.FramesLost > m.Lost {
+		t.Errorf("%d frames, %d lost, with %d packets lost", m.Frames, m.FramesLost, m.Lost)
+	}
+	if !(m.Score > 50 && m.Score <= 100) || m.SampledUtilization <= 0 || m.SampledUtilization > 1.5 {
+		t.Errorf("score %v, sampled utilization %v", m.Score, m.SampledUtilization)
+	}
+}

@@ -75,6 +75,54 @@ type Metrics struct {
 	// feedback reports after which the detector said "overusing" and
 	// after the previous one it did not.
 	Overuses int
+
+	// SampledUtilization is RFC 8868's utilization: the delivered rate ÷
+	// the capacity, sampled every 200 ms and averaged over the steady part
+	// of every capacity phase (each phase's first 5 s left out), within
+	// the steady part of the run.
+	SampledUtilization float64
+	// Convergence describes, for the flow's start and every capacity change
+	// during its life, how long the target took to settle within ±10 % of
+	// its new steady value for 5 s (docs/metrics.md).
+	Convergence []PhaseConvergence
+	// Oscillation is the oscillation index of the target over the steady
+	// part (2 × the amplitude of its dominant periodic component ÷ its
+	// mean, weighted over steady-capacity phases), with the period and
+	// strength of the strongest one.
+	Oscillation       float64
+	OscillationPeriod time.Duration
+	OscillationPower  float64
+	// TargetCV is the mean coefficient of variation of the target over
+	// 10 s windows of steady capacity, and TargetCVMax the largest.
+	TargetCV, TargetCVMax float64
+	// Swings counts the target's swings between RFC 8868's watermarks
+	// (0.5–1, 1–2 and 2–4 Mbps), and Reversals its direction reversals
+	// larger than 10 % per minute.
+	Swings    [3]int
+	Reversals float64
+	// Frames counts the frames a video source produced during the steady
+	// part, FramesLost those with a packet that never arrived (no repair
+	// is modelled), and Freezes and FreezeTime the W3C webrtc-stats
+	// freezes of the frames that arrived whole.
+	Frames, FramesLost int
+	Freezes            int
+	FreezeTime         time.Duration
+	// Score is the MMSys 2021 challenge score (docs/metrics.md), with the
+	// share of frames that arrived whole as the video term (1 for a greedy
+	// source), 1 − loss rate as the audio term, and the flow's fair share
+	// of the mean capacity as the reference rate.
+	Score float64
+}
+
+// PhaseConvergence is the convergence of a flow's target after one event.
+type PhaseConvergence struct {
+	// At is the event: the flow's start or a capacity change.
+	At time.Duration
+	// Time is how long the target took to settle, if Converged, and
+	// Steady the value it settled on (the median of the phase's last 5 s).
+	Time      time.Duration
+	Converged bool
+	Steady    bwe.Bitrate
 }
 
 // metrics computes the flow's metrics and completes its samples.
@@ -167,6 +215,8 @@ func (e *mediaFlow) metrics() Metrics {
 	if n > 0 {
 		m.MeanTarget /= bwe.Bitrate(n)
 	}
+	e.seriesMetrics(&m)
+	e.frameMetrics(&m, arr)
 	return m
 }
 

@@ -1,8 +1,6 @@
 package replay
 
-import (
-	"github.com/bwelab/bwe"
-)
+import "github.com/bwelab/bwe/replay/metrics"
 
 // Summary describes a run as a whole, over its steady part.
 type Summary struct {
@@ -13,6 +11,11 @@ type Summary struct {
 	// Jain is Jain's fairness index, (Σx)² ÷ (N·Σx²), of the throughputs
 	// x of the media flows over the steady part (1 with a single flow).
 	Jain float64 `json:"jain"`
+	// Fairness is, for runs with two media flows or more, RFC 8868's
+	// self-fairness between the first two: the share of 1 s, 5 s and 20 s
+	// windows of their common life in which the ratio of their delivered
+	// rates lies within [1/3, 3].
+	Fairness [3]float64 `json:"fairness"`
 }
 
 // finish completes the flow's samples and returns its result.
@@ -75,6 +78,16 @@ func (e *emulation) summarize(r *Result) Summary {
 	if n := float64(len(e.flows)); sq > 0 {
 		s.Jain = sum * sum / (n * sq)
 	}
-	_ = bwe.Bitrate(0)
+	if len(e.flows) >= 2 {
+		a, b := e.flows[0], e.flows[1]
+		from, to := max(a.start, b.start, e.warmup), min(a.stop, b.stop, e.end)
+		if from < to {
+			_, da, _ := a.series(from, to)
+			_, db, _ := b.series(from, to)
+			for i, w := range metrics.RFC8868Fairness(da, db) {
+				s.Fairness[i] = w.Fraction
+			}
+		}
+	}
 	return s
 }
