@@ -57,10 +57,16 @@ func (m *mediaFlow) seriesMetrics(out *Metrics) {
 
 	// Convergence after the flow's start and every capacity change in its
 	// life, over the whole run (the warm-up is where the start converges).
+	// Phases shorter than the hold plus the tail (10 s) are skipped: their
+	// own steady value is read from the very samples being judged.
 	target, _, capacity = m.series(m.start, m.stop)
 	origin := duration(m.start)
+	cc := metrics.DefaultConvergenceConfig()
 	for _, p := range metrics.Phases(nil, capacity) {
-		c, err := metrics.ConvergenceSelf(target.Window(p.Start, p.End), metrics.DefaultConvergenceConfig())
+		if p.End-p.Start < cc.Hold+cc.Tail {
+			continue
+		}
+		c, err := metrics.ConvergenceSelf(target.Window(p.Start, p.End), cc)
 		if err != nil {
 			continue
 		}
