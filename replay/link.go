@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/bwelab/bwe"
@@ -173,18 +172,8 @@ func validatePath(p traces.Path) error {
 	if p.Capacity == nil && (p.QueueBytes != 0 || p.QueueDelay != 0) {
 		return errors.New("replay: a path without Capacity has no queue to limit")
 	}
-	cap := p.Capacity
-	if cap == nil {
-		cap = traces.Constant(MaxCapacity)
-	}
-	s := traces.Scenario{Name: "link", Duration: time.Second, Forward: p}
-	s.Forward.Capacity = cap
-	if _, err := s.WithDefaults(); err != nil {
-		msg := err.Error()
-		if i := strings.Index(msg, "Forward."); i >= 0 {
-			msg = msg[i+len("Forward."):]
-		}
-		return errors.New("replay: path: " + msg)
+	if err := p.Validate(); err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
 	return nil
 }

@@ -2,11 +2,11 @@ package replay
 
 import (
 	"cmp"
-	"math"
 	"slices"
 	"time"
 
 	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/replay/metrics"
 	"github.com/bwelab/bwe/sendside"
 )
 
@@ -169,9 +169,8 @@ func (e *mediaFlow) metrics() Metrics {
 		m.Utilization = min(float64(delivered)/c, 1)
 	}
 	slices.Sort(queueing)
-	m.QueueP50 = percentile(queueing, 0.50)
-	m.QueueP95 = percentile(queueing, 0.95)
-	m.QueueP99 = percentile(queueing, 0.99)
+	q := metrics.DelayQuantiles(queueing)
+	m.QueueP50, m.QueueP95, m.QueueP99 = q.P50, q.P95, q.P99
 
 	// Samples: delivered rate and queuing delay from the arrivals, in
 	// order of arrival.
@@ -237,15 +236,6 @@ func capacityBits(l *Link, from, to bwe.Time) float64 {
 		t = next
 	}
 	return bits
-}
-
-// percentile returns the nearest-rank p-quantile of sorted, 0 if empty.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	k := int(math.Ceil(float64(len(sorted))*p)) - 1
-	return sorted[min(max(k, 0), len(sorted)-1)]
 }
 
 // sortedArrivals returns arr in order of arrival (stable: packets that

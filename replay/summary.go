@@ -1,6 +1,9 @@
 package replay
 
-import "github.com/bwelab/bwe/replay/metrics"
+import (
+	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/replay/metrics"
+)
 
 // Summary describes a run as a whole, over its steady part.
 type Summary struct {
@@ -51,15 +54,13 @@ func (m *mediaFlow) steadyBits() int64 {
 func (e *emulation) summarize(r *Result) Summary {
 	var s Summary
 	var fwd int64
-	var sum, sq float64
+	shares := make([]bwe.Bitrate, 0, len(e.flows))
 	for _, f := range e.flows {
 		b := f.steadyBits()
 		if !f.cfg.Reverse {
 			fwd += b
 		}
-		x := float64(b)
-		sum += x
-		sq += x * x
+		shares = append(shares, bwe.Bitrate(b)) // bits over the same span: proportional to the rates
 	}
 	for _, x := range e.cross {
 		if x.cfg.Reverse {
@@ -74,10 +75,7 @@ func (e *emulation) summarize(r *Result) Summary {
 	if c := capacityBits(e.fwd, e.warmup, e.end); c > 0 {
 		s.Utilization = min(float64(fwd)/c, 1)
 	}
-	s.Jain = 1
-	if n := float64(len(e.flows)); sq > 0 {
-		s.Jain = sum * sum / (n * sq)
-	}
+	s.Jain = metrics.Jain(shares)
 	if len(e.flows) >= 2 {
 		a, b := e.flows[0], e.flows[1]
 		from, to := max(a.start, b.start, e.warmup), min(a.stop, b.stop, e.end)

@@ -624,6 +624,10 @@ func (s *Scenario) validate() error {
 
 func probability(x float64) bool { return x >= 0 && x <= 1 } // false for NaN
 
+// Validate reports the first invalid field of p, as a path of a scenario
+// with its defaults filled in; errors name the field as "Path.Field".
+func (p Path) Validate() error { return p.validate("Path") }
+
 func (c Path) validate(name string) error {
 	if c.Capacity != nil {
 		if v, ok := c.Capacity.(interface{ Validate() error }); ok {
