@@ -68,7 +68,8 @@ type mediaFlow struct {
 	next bwe.Time // the earliest of the timers below
 
 	// Sender.
-	target       bwe.Bitrate
+	target       bwe.Bitrate // the encoder's target
+	estimate     bwe.Bitrate // the estimator's target
 	last         sendside.Result
 	lastSend     bwe.Time
 	lastSize     bwe.ByteCount
@@ -133,6 +134,7 @@ func newMediaFlow(e *emulation, i int, f traces.Flow) (*mediaFlow, error) {
 		start:       start,
 		stop:        stop,
 		target:      est.Target(),
+		estimate:    est.Target(),
 		nextSend:    bwe.MaxTime,
 		nextProcess: start,
 		nextFrame:   bwe.MaxTime,
@@ -226,7 +228,7 @@ func (m *mediaFlow) resumeAt(t bwe.Time) bwe.Time {
 	return bwe.MaxTime
 }
 
-// mediaRate is the rate the source produces media at: the target, at
+// mediaRate is the rate the source produces media at: the encoder's target, at
 // least MinRate, at most AppRate when the application is limited.
 func (m *mediaFlow) mediaRate() bwe.Bitrate {
 	r := max(m.target, m.cfg.MinRate, 1)
@@ -241,7 +243,7 @@ func (m *mediaFlow) pacingRate() bwe.Bitrate {
 	if m.cfg.Source == traces.Greedy {
 		return m.mediaRate()
 	}
-	r := max(m.target, m.cfg.MinRate, 1).Scale(m.cfg.Video.PacingFactor)
+	r := max(m.target, m.estimate, m.cfg.MinRate, 1).Scale(m.cfg.Video.PacingFactor)
 	return max(r, bwe.RateOf(m.qbytes, maxPacerQueue), 1)
 }
 
@@ -451,8 +453,8 @@ func (m *mediaFlow) adopt(t bwe.Time, res sendside.Result) {
 			m.probeQueue = append(m.probeQueue, pendingProbe{req: p, minBytes: p.Cluster().MinBytes})
 		}
 	}
-	changed := res.Target != m.target
-	m.target = res.Target
+	changed := res.Encoder != m.target || res.Target != m.estimate
+	m.target, m.estimate = res.Encoder, res.Target
 	if !m.sent || !m.active(t) {
 		if len(m.probeQueue) > 0 && m.nextSend == bwe.MaxTime {
 			m.nextSend = t
@@ -471,6 +473,7 @@ func (m *mediaFlow) sample(t bwe.Time) {
 		At:         t,
 		Capacity:   m.out.CapacityAt(t),
 		Target:     m.target,
+		Estimate:   m.estimate,
 		DelayBased: m.last.Delay.Target,
 		LossBased:  m.last.Loss.Estimate,
 		Limit:      m.last.Limit,

@@ -20,9 +20,13 @@ type Sample struct {
 	At bwe.Time
 	// Capacity is the bottleneck capacity in force at At.
 	Capacity bwe.Bitrate
-	// Target is the sender's target: the estimator's latest estimate (the
-	// sender paces at no less than Scenario.MinRate).
+	// Target is the encoder's target: the rate controller's output when
+	// the estimator has one, otherwise the estimator's latest estimate
+	// (the source produces at no less than Flow.MinRate).
 	Target bwe.Bitrate
+	// Estimate is the estimator's latest estimate, the target before the
+	// rate controller. The pacer carries at least the larger of the two.
+	Estimate bwe.Bitrate
 	// Delivered is the rate at which packets reached the receiver over
 	// (At − DeliveredWindow, At].
 	Delivered bwe.Bitrate

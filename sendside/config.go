@@ -84,6 +84,18 @@ type Config struct {
 	// Default 32 (libwebrtc goog_cc_network_control.cc
 	// kMaxFeedbackRttWindow).
 	RTTWindow int
+
+	// Oscillation, if set, watches the target for periodic oscillation
+	// (package oscillation): it is given the target after every feedback
+	// batch, and its state is reported in Result.Signals and handed to
+	// the rate controller. Nil: no detector.
+	Oscillation bwe.OscillationDetector
+	// Rate, if set, is the encoder's rate controller (package
+	// ratecontrol): it turns the target and its signals into
+	// Result.Encoder, the rate the encoder should produce, decoupled from
+	// the target. It is updated on every Update and Process call. Nil:
+	// the encoder target is the target.
+	Rate bwe.RateController
 }
 
 // DefaultConfig returns the libwebrtc-equivalent configuration. Its

@@ -11,7 +11,20 @@
 //	                 ▼
 //	   target = min(loss-based, SentRateCap × sent rate) within [Min, Max]
 //	                 │
-//	                 └─► probe.Controller ─► probe clusters for the pacer
+//	                 ├─► probe.Controller ─► probe clusters for the pacer
+//	                 ├─► oscillation detector (optional) ─┐
+//	                 └─► rate controller (optional) ◄─────┴─ signals
+//	                          │
+//	                          ▼
+//	                 encoder target (Result.Encoder)
+//
+// The last two stages are the ones production pushers added on top of GCC:
+// an oscillation detector watching the target (package oscillation) and
+// an encoder rate controller (package ratecontrol) that turns the target
+// and its signals (usage, loss, RTT, congestion the estimator holds for
+// real, oscillation) into the encoder's own target, decoupled from the
+// estimate. Without them Result.Encoder is the target. They never change
+// the target itself.
 //
 // One call per feedback batch, [Estimator.Update], returns a [Result]: the
 // target and every signal behind it (the delay-based result with the

@@ -90,6 +90,18 @@ type Result struct {
 	// Probes are the probe clusters to send now. The slice is reused by
 	// the next call: copy what must outlive it.
 	Probes []probe.Request
+
+	// Signals are the congestion signals behind Target, as the rate
+	// controller saw them: the detector's usage, the loss the loss-based
+	// estimator acted on, the RTT, whether the estimator holds the
+	// congestion for real (a loss-based decrease or a feedback timeout),
+	// and the oscillation detector's state.
+	Signals bwe.Signals
+	// Encoder is the encoder target: the rate controller's output when
+	// Config.Rate is set, otherwise Target. It may differ from Target in
+	// both directions (a rate controller may hold through a swing of the
+	// estimate); the pacer must carry at least max(Target, Encoder).
+	Encoder bwe.Bitrate
 }
 
 // Stats counts what the estimator consumed and skipped.
@@ -151,6 +163,9 @@ type Estimator struct {
 	out          []probe.Request
 	lastDelay    delaybased.Result
 	lastLoss     lossbased.Result
+	osc          bwe.Oscillation
+	encoder      bwe.Bitrate
+	partsAt      bwe.Time // latest time given to the detector and rate controller
 	stats        Stats
 }
 
@@ -166,7 +181,7 @@ func New(cfg Config) (*Estimator, error) {
 	if cfg.Delay.AIMD.MaxBitrate == 0 {
 		cfg.Delay.AIMD.MaxBitrate = cfg.Max
 	}
-	e := &Estimator{cfg: cfg, min: cfg.Min, max: cfg.Max, target: cfg.Start, rttMs: make([]int64, cfg.RTTWindow)}
+	e := &Estimator{cfg: cfg, min: cfg.Min, max: cfg.Max, target: cfg.Start, encoder: cfg.Start, rttMs: make([]int64, cfg.RTTWindow)}
 	var err error
 	if e.delay, err = delaybased.New(cfg.Delay); err != nil {
 		return nil, fmt.Errorf("sendside: %w", err)
@@ -454,6 +469,26 @@ func (e *Estimator) finish(res Result) Result {
 	res.Cap, _ = e.sentCap()
 	res.InALR = e.inALR
 	res.Probes = e.out
+	res.Signals = bwe.Signals{
+		Usage:       res.Delay.Detection.Usage,
+		Loss:        res.Loss.Loss,
+		RTT:         e.rtt,
+		Congested:   e.limit == LimitTimeout || (e.limit == LimitLoss && res.Loss.State == lossbased.Decreasing),
+		Oscillation: e.osc,
+	}
+	if e.cfg.Oscillation != nil && res.Feedback {
+		e.partsAt = max(e.partsAt, res.Time)
+		e.osc = e.cfg.Oscillation.Add(e.partsAt, e.target)
+		res.Signals.Oscillation = e.osc
+	}
+	e.encoder = e.target
+	if e.cfg.Rate != nil {
+		// The parts require non-decreasing times; a caller's Process
+		// and Update clocks may interleave slightly out of order.
+		e.partsAt = max(e.partsAt, res.Time)
+		e.encoder = e.cfg.Rate.Update(bwe.RateInput{Time: e.partsAt, Estimate: e.target, Signals: res.Signals})
+	}
+	res.Encoder = e.encoder
 	return res
 }
 

@@ -430,9 +430,16 @@ const (
 //	jitter-4mbps-swing
 //	    4 Mbps, 50 ms each way, the forward delay swinging by ±20 ms
 //	    with a 10 s period: RTT 80–120 ms
+//	jitter-4mbps-swing-4s, jitter-2mbps-swing-2s
+//	    faster swings: ±20 ms every 4 s on 4 Mbps, ±10 ms every 2 s on
+//	    2 Mbps (50 ms each way): the delay rises fast enough for the
+//	    trendline to call overuse on every cycle, the periodic
+//	    oscillation of the report
 //	jitter-4mbps-walk
 //	    4 Mbps, 40 ms each way, plus a random-walk forward delay in
 //	    [0, 40 ms] moving by up to ±4 ms every 100 ms: RTT 80–120 ms
+//	jitter-4mbps-walk-fast
+//	    the same walk moving by up to ±8 ms every 100 ms
 //	jitter-4mbps-poisson
 //	    capacity changing at the events of a Poisson process of mean
 //	    interval [PoissonMeanInterval] to values uniform in
@@ -456,18 +463,27 @@ func RTTJitter(seed uint64) []Scenario {
 	swing := genSteady("jitter-4mbps-swing", seed, 4*bwe.Mbps)
 	swing.Forward.SwingAmplitude = 20 * time.Millisecond
 	swing.Forward.SwingPeriod = 10 * time.Second
+	swing4 := genSteady("jitter-4mbps-swing-4s", seed, 4*bwe.Mbps)
+	swing4.Forward.SwingAmplitude = 20 * time.Millisecond
+	swing4.Forward.SwingPeriod = 4 * time.Second
+	swing2 := genSteady("jitter-2mbps-swing-2s", seed, 2*bwe.Mbps)
+	swing2.Forward.SwingAmplitude = 10 * time.Millisecond
+	swing2.Forward.SwingPeriod = 2 * time.Second
 	walk := genSteady("jitter-4mbps-walk", seed, 4*bwe.Mbps)
 	walk.Forward.Delay = genJitterDelay
 	walk.Forward.WalkRange = 40 * time.Millisecond
 	walk.Forward.WalkStep = 4 * time.Millisecond
 	walk.Forward.WalkInterval = DefaultWalkInterval
+	walkFast := walk
+	walkFast.Name = "jitter-4mbps-walk-fast"
+	walkFast.Forward.WalkStep = 8 * time.Millisecond
 	poisson := genSteady("jitter-4mbps-poisson", seed, 4*bwe.Mbps)
 	steps, err := PoissonCapacity(4*bwe.Mbps, PoissonMeanInterval, PoissonSpread, poisson.Duration, seed)
 	if err != nil {
 		panic("traces: RTTJitter: " + err.Error()) // the parameters above are valid
 	}
 	poisson.Forward.Capacity = steps
-	return append(out, swing, walk, poisson)
+	return append(out, swing, swing4, swing2, walk, walkFast, poisson)
 }
 
 // MaxPoissonEvents bounds the expected number of capacity changes,

@@ -56,7 +56,7 @@ func ExampleFamilies() {
 	// rfc8867 13
 	// rfc8868 62
 	// weak 8
-	// jitter 7
+	// jitter 10
 	// bursty 6
 	// app-limited 3
 	// traces

@@ -318,7 +318,7 @@ func TestScenariosValidate(t *testing.T) {
 		"bursty": "bursty-", "app-limited": "app-limited-", "traces": "trace-",
 	}
 	counts := map[string]int{
-		"rfc8867": 13, "rfc8868": 4*5*3 + 2, "weak": 8, "jitter": 7, "bursty": 6, "app-limited": 3,
+		"rfc8867": 13, "rfc8868": 4*5*3 + 2, "weak": 8, "jitter": 10, "bursty": 6, "app-limited": 3,
 		"traces": len(Corpus()),
 	}
 	const seed = 0xfeed
@@ -402,6 +402,9 @@ func TestScenarioParameters(t *testing.T) {
 		{fam: "jitter", name: "jitter-4mbps-pdv", capacity: 4 * bwe.Mbps, delay: 40 * time.Millisecond, queue: 300 * time.Millisecond, jitter: 50 * time.Millisecond, rttLo: 80 * time.Millisecond, rttHi: 130 * time.Millisecond},
 		{fam: "jitter", name: "jitter-2mbps-pdv-reorder", capacity: 2 * bwe.Mbps, delay: 40 * time.Millisecond, queue: 300 * time.Millisecond, jitter: 50 * time.Millisecond, reorder: true, rttLo: 80 * time.Millisecond, rttHi: 130 * time.Millisecond},
 		{fam: "jitter", name: "jitter-4mbps-swing", capacity: 4 * bwe.Mbps, delay: 50 * time.Millisecond, queue: 300 * time.Millisecond, rttLo: 80 * time.Millisecond, rttHi: 120 * time.Millisecond},
+		{fam: "jitter", name: "jitter-4mbps-swing-4s", capacity: 4 * bwe.Mbps, delay: 50 * time.Millisecond, queue: 300 * time.Millisecond, rttLo: 80 * time.Millisecond, rttHi: 120 * time.Millisecond},
+		{fam: "jitter", name: "jitter-2mbps-swing-2s", capacity: 2 * bwe.Mbps, delay: 50 * time.Millisecond, queue: 300 * time.Millisecond, rttLo: 90 * time.Millisecond, rttHi: 110 * time.Millisecond},
+		{fam: "jitter", name: "jitter-4mbps-walk-fast", capacity: 4 * bwe.Mbps, delay: 40 * time.Millisecond, queue: 300 * time.Millisecond, rttLo: 80 * time.Millisecond, rttHi: 120 * time.Millisecond},
 		{fam: "jitter", name: "jitter-4mbps-walk", capacity: 4 * bwe.Mbps, delay: 40 * time.Millisecond, queue: 300 * time.Millisecond, rttLo: 80 * time.Millisecond, rttHi: 120 * time.Millisecond},
 		{fam: "jitter", name: "jitter-4mbps-poisson", delay: 50 * time.Millisecond, queue: 300 * time.Millisecond, rttLo: 100 * time.Millisecond, rttHi: 100 * time.Millisecond},
 		{fam: "bursty", name: "bursty-loss5-burst8", capacity: 2 * bwe.Mbps, delay: 50 * time.Millisecond, queue: 300 * time.Millisecond},
@@ -445,6 +448,17 @@ func TestScenarioParameters(t *testing.T) {
 	swing := get("jitter", "jitter-4mbps-swing").Forward
 	if swing.SwingAmplitude != 20*time.Millisecond || swing.SwingPeriod != 10*time.Second {
 		t.Errorf("jitter-4mbps-swing: swing ±%v every %v, want ±20ms every 10s", swing.SwingAmplitude, swing.SwingPeriod)
+	}
+	for _, c := range []struct {
+		name        string
+		amp, period time.Duration
+	}{{"jitter-4mbps-swing-4s", 20 * time.Millisecond, 4 * time.Second}, {"jitter-2mbps-swing-2s", 10 * time.Millisecond, 2 * time.Second}} {
+		if p := get("jitter", c.name).Forward; p.SwingAmplitude != c.amp || p.SwingPeriod != c.period {
+			t.Errorf("%s: swing ±%v every %v, want ±%v every %v", c.name, p.SwingAmplitude, p.SwingPeriod, c.amp, c.period)
+		}
+	}
+	if fast := get("jitter", "jitter-4mbps-walk-fast").Forward; fast.WalkRange != 40*time.Millisecond || fast.WalkStep != 8*time.Millisecond || fast.WalkInterval != 100*time.Millisecond {
+		t.Errorf("jitter-4mbps-walk-fast: walk %v/%v/%v, want 40ms/8ms/100ms", fast.WalkRange, fast.WalkStep, fast.WalkInterval)
 	}
 	walk := get("jitter", "jitter-4mbps-walk").Forward
 	if walk.WalkRange != 40*time.Millisecond || walk.WalkStep != 4*time.Millisecond || walk.WalkInterval != 100*time.Millisecond {
