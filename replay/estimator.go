@@ -5,9 +5,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bwelab/bwe/lossbased"
+	"github.com/bwelab/bwe/oscillation"
+	"github.com/bwelab/bwe/ratecontrol"
 	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/smoothing"
 	"github.com/bwelab/bwe/trendline"
 )
 
@@ -26,6 +30,20 @@ type Estimator struct {
 	Loss string `json:"loss,omitempty"`
 	// NoProbing turns the probe controller off.
 	NoProbing bool `json:"no_probing,omitempty"`
+	// Oscillation names an oscillation detector run on the target
+	// (oscillation.Names()). Default: none, or [DefaultOscillation] when
+	// Smoother is "oscillation", which needs one.
+	Oscillation string `json:"oscillation,omitempty"`
+	// Smoother names the smoother of the encoder's rate controller
+	// (smoothing.Names()). Setting it turns Rate on. Default: none.
+	Smoother string `json:"smoother,omitempty"`
+	// Rate puts an encoder rate controller (ratecontrol.Controller, its
+	// defaults, no ladder bounds but the estimator's) between the target
+	// and the emulated encoder.
+	Rate bool `json:"rate,omitempty"`
+	// Smoothness sets the rate controller's preference between sharpness
+	// (0) and smoothness (1); nil keeps its default.
+	Smoothness *float64 `json:"smoothness,omitempty"`
 	// Edit, if set, changes each flow's configuration after the named
 	// parts are built (for experiments the names do not cover). It must
 	// not store state shared between flows.
@@ -36,7 +54,28 @@ type Estimator struct {
 const (
 	DefaultDetector = "trendline"
 	DefaultLoss     = "likelihood"
+	// DefaultOscillation is the detector the oscillation-aware smoother
+	// gets when none is named.
+	DefaultOscillation = "acf"
 )
+
+// Presets are estimator specifications known by a single word in
+// [ParseEstimator]:
+//
+//	plain   the libwebrtc-equivalent pipeline: trendline, likelihood
+//	        loss-based estimator, probing; the encoder follows the target
+//	smooth  the same estimator with the live-push remedy on top: the
+//	        autocorrelation oscillation detector, the oscillation-aware
+//	        smoother and the encoder rate controller, sharp (Smoothness
+//	        0): in closed loop a lagging encoder costs bitrate, because
+//	        the estimator bounds its increases by the acknowledged rate
+//	        (1.5 × acked) and decreases to 0.85 × acked; at Smoothness
+//	        0.25 the weak-network grid lost 1–28 % of its bitrate
+//	        (docs/oscillation.md)
+var Presets = map[string]string{
+	"plain":  "name=plain",
+	"smooth": "name=smooth,osc=acf,smoother=oscillation,rate=true,smoothness=0",
+}
 
 // WithDefaults returns e with its parts named, or an error naming an
 // unknown part.
@@ -52,6 +91,21 @@ func (e Estimator) WithDefaults() (Estimator, error) {
 	}
 	if !slices.Contains(lossbased.Names(), e.Loss) {
 		return e, fmt.Errorf("replay: estimator %q: unknown loss-based estimator %q (want %s)", e.Name, e.Loss, strings.Join(lossbased.Names(), ", "))
+	}
+	if e.Smoother == "oscillation" && e.Oscillation == "" {
+		e.Oscillation = DefaultOscillation
+	}
+	if e.Oscillation != "" && !slices.Contains(oscillation.Names(), e.Oscillation) {
+		return e, fmt.Errorf("replay: estimator %q: unknown oscillation detector %q (want %s)", e.Name, e.Oscillation, strings.Join(oscillation.Names(), ", "))
+	}
+	if e.Smoother != "" {
+		if !slices.Contains(smoothing.Names(), e.Smoother) {
+			return e, fmt.Errorf("replay: estimator %q: unknown smoother %q (want %s)", e.Name, e.Smoother, strings.Join(smoothing.Names(), ", "))
+		}
+		e.Rate = true
+	}
+	if e.Smoothness != nil && !(*e.Smoothness >= 0 && *e.Smoothness <= 1) {
+		return e, fmt.Errorf("replay: estimator %q: smoothness %v is outside [0, 1]", e.Name, *e.Smoothness)
 	}
 	if e.Name == "" {
 		e.Name = e.String()
@@ -73,6 +127,18 @@ func (e Estimator) String() string {
 	if e.NoProbing {
 		s += "-noprobe"
 	}
+	if e.Oscillation != "" {
+		s += "+osc:" + e.Oscillation
+	}
+	if e.Smoother != "" {
+		s += "+smooth:" + e.Smoother
+	}
+	if e.Rate || e.Smoother != "" {
+		s += "+rate"
+		if e.Smoothness != nil {
+			s += ":" + strconv.FormatFloat(*e.Smoothness, 'g', -1, 64)
+		}
+	}
 	return s
 }
 
@@ -92,6 +158,41 @@ func (e Estimator) Config() (sendside.Config, error) {
 	}
 	cfg := sendside.Config{Loss: loss, NoProbing: e.NoProbing}
 	cfg.Delay.Detector = det
+	if e.Oscillation != "" {
+		if cfg.Oscillation, err = oscillation.NewByName(e.Oscillation, oscillation.Config{}); err != nil {
+			return sendside.Config{}, err
+		}
+	}
+	if e.Rate {
+		// The loss-based estimator judges whether loss is congestion
+		// (random loss is not); its verdict reaches the smoother and the
+		// rate controller as Signals.Congested. Their own rules on the
+		// raw loss fraction are therefore kept for total loss only.
+		// For the same reason, increases after a congestion are left to
+		// the estimator: a second hold here (1 µs is the shortest the
+		// controller accepts) would only make the encoder lag it.
+		rc := ratecontrol.Config{LossThreshold: 1, CongestionHold: time.Microsecond}
+		switch e.Smoother {
+		case "":
+		case "oscillation":
+			oc := smoothing.DefaultOscillationAwareConfig()
+			oc.LossThreshold = 1
+			if rc.Smoother, err = smoothing.NewOscillationAware(oc); err != nil {
+				return sendside.Config{}, err
+			}
+		default:
+			if rc.Smoother, err = smoothing.NewByName(e.Smoother); err != nil {
+				return sendside.Config{}, err
+			}
+		}
+		if e.Smoothness != nil {
+			rc.Smoothness = *e.Smoothness
+			rc.Sharp = rc.Smoothness == 0
+		}
+		if cfg.Rate, err = ratecontrol.New(rc); err != nil {
+			return sendside.Config{}, err
+		}
+	}
 	if e.Edit != nil {
 		e.Edit(&cfg)
 	}
@@ -101,14 +202,19 @@ func (e Estimator) Config() (sendside.Config, error) {
 // ParseEstimator parses a comma-separated list of key=value settings:
 //
 //	name=<label>  detector=<trendline.Names()>  loss=<lossbased.Names()>
-//	probing=<true|false>
+//	probing=<true|false>  osc=<oscillation.Names()>
+//	smoother=<smoothing.Names()>  rate=<true|false>  smoothness=<0..1>
 //
-// for example "name=robust,detector=robust,loss=lossy". A bare word is
-// taken as the detector ("kalman"). Errors name the setting.
+// for example "name=robust,detector=robust,loss=lossy". A bare word is a
+// preset ([Presets]: "plain", "smooth") or else the detector ("kalman").
+// Errors name the setting.
 func ParseEstimator(spec string) (Estimator, error) {
 	var e Estimator
 	if strings.TrimSpace(spec) == "" {
 		return e, fmt.Errorf("replay: empty estimator specification")
+	}
+	if p, ok := Presets[strings.TrimSpace(spec)]; ok {
+		spec = p
 	}
 	for _, kv := range strings.Split(spec, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
@@ -116,6 +222,22 @@ func ParseEstimator(spec string) (Estimator, error) {
 			k, v = "detector", k
 		}
 		switch k {
+		case "osc", "oscillation":
+			e.Oscillation = v
+		case "smoother":
+			e.Smoother = v
+		case "rate":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return e, fmt.Errorf("replay: estimator %q: rate=%q is not true or false", spec, v)
+			}
+			e.Rate = b
+		case "smoothness":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(f >= 0 && f <= 1) {
+				return e, fmt.Errorf("replay: estimator %q: smoothness=%q is not a number in [0, 1]", spec, v)
+			}
+			e.Smoothness = &f
 		case "name":
 			e.Name = v
 		case "detector":
@@ -129,7 +251,7 @@ func ParseEstimator(spec string) (Estimator, error) {
 			}
 			e.NoProbing = !b
 		default:
-			return e, fmt.Errorf("replay: estimator %q: unknown setting %q (want name, detector, loss or probing)", spec, k)
+			return e, fmt.Errorf("replay: estimator %q: unknown setting %q (want name, detector, loss, probing, osc, smoother, rate or smoothness)", spec, k)
 		}
 	}
 	return e.WithDefaults()

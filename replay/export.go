@@ -111,6 +111,7 @@ func meanCapacity(c traces.Capacity, from, to time.Duration) bwe.Bitrate {
 var SeriesCSVHeader = []string{
 	"flow", "kind", "t_s", "capacity_bps", "target_bps", "delivered_bps", "sent_bps",
 	"delay_based_bps", "loss_based_bps", "queue_ms", "limit", "alr", "usage",
+	"estimate_bps",
 }
 
 // WriteSeriesCSV writes the time series of r as CSV (RFC 4180) with the
@@ -123,7 +124,8 @@ var SeriesCSVHeader = []string{
 //	kind             media, or the kind of cross traffic
 //	t_s              the sample's instant, seconds since the start
 //	capacity_bps     the forward bottleneck's capacity at t_s, bit/s
-//	target_bps       the sender's target
+//	target_bps       the encoder's target (the estimate, unless a rate
+//	                 controller sits between them)
 //	delivered_bps    the rate that reached the receiver over the last
 //	                 DeliveredWindow (200 ms)
 //	sent_bps         the rate sent over the last SentWindow (1 s)
@@ -133,6 +135,7 @@ var SeriesCSVHeader = []string{
 //	limit            what set the target (sendside.Limit names)
 //	alr              true while the sender was application-limited
 //	usage            the detector's latest verdict
+//	estimate_bps     the estimator's target, before any rate controller
 //
 // Numbers are written in their shortest exact decimal form: equal results
 // give identical bytes.
@@ -157,6 +160,7 @@ func (r *Result) WriteSeriesCSV(w io.Writer) error {
 			line = append(append(line, ','), s.Limit.String()...)
 			line = strconv.AppendBool(append(line, ','), s.InALR)
 			line = append(append(line, ','), s.Usage.String()...)
+			line = appendRate(append(line, ','), s.Estimate)
 			bw.Write(append(line, '\n'))
 		}
 	}
@@ -171,7 +175,7 @@ func (r *Result) WriteSeriesCSV(w io.Writer) error {
 			}
 			line = append(line, ',', ',')
 			line = appendRate(line, s.Delivered)
-			bw.Write(append(line, ",,,,,,,\n"...))
+			bw.Write(append(line, ",,,,,,,,\n"...))
 		}
 	}
 	return bw.Flush()

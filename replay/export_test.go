@@ -38,11 +38,11 @@ func exportResult() *Result {
 	}
 	series := func(k bwe.Bitrate) []Sample {
 		return []Sample{
-			{At: sec(0), Capacity: 2 * bwe.Mbps, Target: 300 * bwe.Kbps, Limit: sendside.LimitStart},
-			{At: sec(0.5), Capacity: 2 * bwe.Mbps, Target: 600*bwe.Kbps + k, Delivered: 450 * bwe.Kbps, Sent: 500 * bwe.Kbps,
+			{At: sec(0), Capacity: 2 * bwe.Mbps, Target: 300 * bwe.Kbps, Estimate: 300 * bwe.Kbps, Limit: sendside.LimitStart},
+			{At: sec(0.5), Capacity: 2 * bwe.Mbps, Target: 600*bwe.Kbps + k, Estimate: 700*bwe.Kbps + k, Delivered: 450 * bwe.Kbps, Sent: 500 * bwe.Kbps,
 				DelayBased: 650 * bwe.Kbps, LossBased: 900 * bwe.Kbps, QueueDelay: 1500 * time.Microsecond,
 				Limit: sendside.LimitDelay, Usage: bwe.Normal},
-			{At: sec(1), Capacity: bwe.Mbps, Target: 480*bwe.Kbps + k, Delivered: 700 * bwe.Kbps, Sent: 620 * bwe.Kbps,
+			{At: sec(1), Capacity: bwe.Mbps, Target: 480*bwe.Kbps + k, Estimate: 480*bwe.Kbps + k, Delivered: 700 * bwe.Kbps, Sent: 620 * bwe.Kbps,
 				DelayBased: 480 * bwe.Kbps, LossBased: 2 * bwe.Mbps, QueueDelay: 42250 * time.Microsecond,
 				Limit: sendside.LimitDelay, InALR: true, Usage: bwe.Overusing},
 		}
@@ -255,6 +255,6 @@ func ExampleResult_WriteSeriesCSV() {
 	fmt.Println(lines[0])
 	fmt.Println(len(lines)-1, "samples")
 	// Output:
-	// flow,kind,t_s,capacity_bps,target_bps,delivered_bps,sent_bps,delay_based_bps,loss_based_bps,queue_ms,limit,alr,usage
+	// flow,kind,t_s,capacity_bps,target_bps,delivered_bps,sent_bps,delay_based_bps,loss_based_bps,queue_ms,limit,alr,usage,estimate_bps
 	// 20 samples
 }

@@ -30,6 +30,7 @@ type flowSeries struct {
 	t          []float64 // seconds
 	capacity   []float64 // Mbps
 	target     []float64 // Mbps (media)
+	estimate   []float64 // Mbps (media; NaN in CSVs without the column)
 	delivered  []float64 // Mbps
 	queue      []float64 // ms (media)
 	loss       []float64 // percent (media), NaN where unknown
@@ -125,11 +126,11 @@ func parseSeriesCSV(r io.Reader, file string) (*seriesSet, error) {
 				set.cross = append(set.cross, fs)
 			}
 		}
-		var v [6]float64
+		var v [7]float64
 		for i, c := range []struct {
 			col   string
 			scale float64
-		}{{"t_s", 1}, {"capacity_bps", 1e-6}, {"target_bps", 1e-6}, {"delivered_bps", 1e-6}, {"queue_ms", 1}, {"loss_pct", 1}} {
+		}{{"t_s", 1}, {"capacity_bps", 1e-6}, {"target_bps", 1e-6}, {"delivered_bps", 1e-6}, {"queue_ms", 1}, {"loss_pct", 1}, {"estimate_bps", 1e-6}} {
 			if v[i], err = cols.num(rec, n, c.col, c.scale); err != nil {
 				return nil, err
 			}
@@ -143,11 +144,23 @@ func parseSeriesCSV(r io.Reader, file string) (*seriesSet, error) {
 		fs.delivered = append(fs.delivered, v[3])
 		fs.queue = append(fs.queue, v[4])
 		fs.loss = append(fs.loss, v[5])
+		fs.estimate = append(fs.estimate, v[6])
 	}
 	if len(set.media)+len(set.cross) == 0 {
 		return nil, fmt.Errorf("%s: no samples", file)
 	}
 	return set, nil
+}
+
+// decoupled reports whether the flow's encoder target ever differs from
+// its estimate: only then is the estimate drawn as a line of its own.
+func (f *flowSeries) decoupled() bool {
+	for i := range min(len(f.estimate), len(f.target)) {
+		if !math.IsNaN(f.estimate[i]) && f.estimate[i] != f.target[i] {
+			return true
+		}
+	}
+	return false
 }
 
 // points returns the points (x[i], y[i]) where y[i] is a number.
@@ -284,6 +297,15 @@ func seriesFigure(set *seriesSet, title string) ([]*plot.Plot, error) {
 		}
 		if err := addLine(rates, points(f.t, f.target), tname, c, vg.Points(1.3), nil, true); err != nil {
 			return nil, err
+		}
+		if f.decoupled() {
+			ename := f.name + " estimate"
+			if one {
+				ename = "estimate"
+			}
+			if err := addLine(rates, points(f.t, f.estimate), ename, c, vg.Points(0.8), []vg.Length{vg.Points(1), vg.Points(1.5)}, true); err != nil {
+				return nil, err
+			}
 		}
 		if err := addLine(rates, points(f.t, f.delivered), dname, c, vg.Points(0.7), []vg.Length{vg.Points(3), vg.Points(2)}, false); err != nil {
 			return nil, err
