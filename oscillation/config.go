@@ -47,6 +47,15 @@ type Config struct {
 	// drop that looks periodic for an instant. Rounded up to whole bins.
 	// Default 2 s.
 	Confirm time.Duration
+	// Linear analyses the rates themselves. By default the detectors
+	// analyse their logarithm, that is relative swings: an estimate
+	// that falls by a fixed fraction per cycle (a staircase, the
+	// trendline's answer to a periodic delay swing) then becomes a
+	// periodic sawtooth around a straight line, which the detrend
+	// removes, where on the rates themselves the curved decay would
+	// swamp the cycle. Amplitude and Mean are reported in rate units
+	// either way.
+	Linear bool
 }
 
 // Default values of [Config].

@@ -34,16 +34,19 @@ type core struct {
 	rs resampler
 
 	x      []float64 // window, oldest first
+	lx     []float64 // the window in the analysis domain (log of x by default)
 	w      []float64 // weight of each bin: 1 observed, 0 held across a gap
-	d      []float64 // detrended window
+	d      []float64 // detrended window, analysis domain
 	dm     []float64 // detrended window times weight
 	nObs   int       // observed bins in the window
 	sorted []float64 // scratch for percentiles
 	n      int       // bins in x and d
 	mean   float64
 	slope  float64 // per bin
-	vard   float64 // Σd²/n
-	amp    float64
+	vard   float64 // Σd²/n, analysis domain
+	amp    float64 // amplitude in rate units (reported)
+	ampA   float64 // amplitude in the analysis domain
+	floor  float64 // smallest rate taken in the log domain
 
 	streak     int
 	lastPeriod float64
@@ -60,6 +63,7 @@ func newCore(cfg Config) core {
 		confirm:   max(1, int((cfg.Confirm+cfg.Step-1)/cfg.Step)),
 		rs:        newResampler(cfg.Step, n),
 		x:         make([]float64, n),
+		lx:        make([]float64, n),
 		w:         make([]float64, n),
 		d:         make([]float64, n),
 		dm:        make([]float64, n),
@@ -72,7 +76,7 @@ func newCore(cfg Config) core {
 func (c *core) reset() {
 	c.rs.reset()
 	c.n, c.nObs = 0, 0
-	c.mean, c.slope, c.vard, c.amp = 0, 0, 0, 0
+	c.mean, c.slope, c.vard, c.amp, c.ampA, c.floor = 0, 0, 0, 0, 0, 0
 	c.streak, c.lastPeriod = 0, 0
 	c.state = bwe.Oscillation{}
 }
@@ -106,27 +110,67 @@ func (c *core) analyse() {
 		sum += v
 	}
 	c.mean = sum / float64(n)
+	// The reported amplitude, in rate units.
 	c.slope = detrend(c.d[:n], c.x[:n], c.w[:n])
 	var ss float64
-	m := 0
+	m := c.observed(n)
+	for _, v := range c.sorted[:m] {
+		ss += v * v
+	}
+	c.amp = amplitude(c.sorted[:m])
+	// A window flat up to rounding has no swing at all.
+	if m == 0 || !(ss/float64(m) > 1e-18*(c.mean*c.mean+1)) {
+		c.nObs, c.vard, c.amp, c.ampA = m, 0, 0, 0
+		return
+	}
+	if !c.cfg.Linear {
+		// The analysis domain: c.d is redone on the logarithms.
+		c.floor = c.logFloor()
+		for i, v := range c.x[:n] {
+			c.lx[i] = math.Log(max(v, c.floor))
+		}
+		c.slope = detrend(c.d[:n], c.lx[:n], c.w[:n])
+		m = c.observed(n)
+	}
+	ss = 0
 	for i, v := range c.d[:n] {
 		c.dm[i] = v * c.w[i]
 		if c.w[i] > 0 {
 			ss += v * v
+		}
+	}
+	c.nObs = m
+	c.vard = ss / float64(m)
+	c.ampA = c.amp
+	if !c.cfg.Linear {
+		c.ampA = amplitude(c.sorted[:m])
+	}
+}
+
+// observed copies the detrended values of the observed bins into
+// c.sorted and returns their count.
+func (c *core) observed(n int) int {
+	m := 0
+	for i, v := range c.d[:n] {
+		if c.w[i] > 0 {
 			c.sorted[m] = v
 			m++
 		}
 	}
-	c.nObs = m
-	c.vard = 0
-	if m > 0 {
-		c.vard = ss / float64(m)
+	return m
+}
+
+// logFloor is the smallest rate the log domain distinguishes: a
+// thousandth of the window's mean (a rate of 0, an outage, would
+// otherwise be minus infinity), and at least 1 bit/s.
+func (c *core) logFloor() float64 { return max(c.mean*1e-3, 1) }
+
+// value returns a bin's value in the analysis domain.
+func (c *core) value(v float64) float64 {
+	if c.cfg.Linear {
+		return v
 	}
-	c.amp = amplitude(c.sorted[:m])
-	// A window flat up to rounding has no swing at all.
-	if !(c.vard > 1e-18*(c.mean*c.mean+1)) {
-		c.vard, c.amp = 0, 0
-	}
+	return math.Log(max(v, c.floor, 1))
 }
 
 // detrend writes into d the residuals of x around its weighted

@@ -91,7 +91,7 @@ func (x *Crossing) Add(at bwe.Time, value bwe.Bitrate) bwe.Oscillation {
 	}
 	for j := k - 1; j >= 0; j-- {
 		v, observed := x.c.rs.at(j)
-		x.step(float64(x.c.rs.seen-int64(j)), v, observed)
+		x.step(float64(x.c.rs.seen-int64(j)), x.c.value(v), observed)
 	}
 	if !ready || x.c.vard == 0 {
 		return x.c.noCandidate()
@@ -136,7 +136,7 @@ func (x *Crossing) step(idx, v float64, observed bool) {
 	x.prevHP = hp
 	x.cycMax = max(x.cycMax, hp)
 	x.cycMin = min(x.cycMin, hp)
-	band := crossBand * x.c.amp
+	band := crossBand * x.c.ampA
 	switch {
 	case hp > band && x.side != 1:
 		if x.side == -1 {

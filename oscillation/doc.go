@@ -38,6 +38,16 @@
 // (the "detrended window"), its amplitude computed, and the detector's
 // estimator run. An Add that completes no bin is O(1).
 //
+// The detectors analyse the logarithm of the rates (floored at a
+// thousandth of the window's mean), that is relative swings, unless
+// Config.Linear is set. A bandwidth estimate that a periodic delay swing
+// knocks down by a fixed fraction per cycle falls geometrically, in a
+// staircase: on the rates the curved decay swamps the cycle, in the log
+// domain it is close to a line the detrend removes and the cycle remains
+// (TestStaircase: acf finds 48 of 48 such staircases with a 12 s window,
+// 43 in the linear domain). Amplitude and Mean are reported in rate units
+// either way, from the rates themselves.
+//
 // # Definitions
 //
 // Mean is the mean of the window's bins. Amplitude, the same for every

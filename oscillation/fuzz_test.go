@@ -59,24 +59,24 @@ func decodeSamples(data []byte, fn func(at bwe.Time, v bwe.Bitrate)) {
 }
 
 // maxFuzzSamples bounds the samples of one fuzz input: enough, at the
-// seeds' 150–190 ms spacing, to fill the default 40 s window.
-const maxFuzzSamples = 320
+// seeds' 50–89 ms spacing, to fill the fuzz configurations' windows.
+const maxFuzzSamples = 48
 
-// sineBytes encodes n samples of a sine of period samples, 150–189 ms
+// sineBytes encodes n samples of a sine of period samples, 50–89 ms
 // apart.
 func sineBytes(n int, period int) []byte {
 	var b []byte
 	for i := range n {
 		v := uint16(2000 + 500*math.Sin(2*math.Pi*float64(i)/float64(period)))
-		b = append(b, 0, byte(150+i%40), 0, byte(v), byte(v>>8))
+		b = append(b, 0, byte(50+i%40), 0, byte(v), byte(v>>8))
 	}
 	return b
 }
 
 func FuzzAdd(f *testing.F) {
-	f.Add(sineBytes(300, 35))
-	f.Add(sineBytes(300, 15))
-	f.Add(append(sineBytes(280, 25), 4, 100, 0, 1, 0, 0x20, 1, 0, 0xff, 0xff, 6, 0, 0, 0, 0))
+	f.Add(sineBytes(40, 12))
+	f.Add(sineBytes(40, 5))
+	f.Add(append(sineBytes(36, 8), 4, 100, 0, 1, 0, 0x20, 1, 0, 0xff, 0xff, 6, 0, 0, 0, 0))
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0x80, 0, 0, 0})
 	f.Add([]byte{6, 0, 0, 1, 0, 0x26, 0, 0, 2, 0, 0x05, 1, 0, 2, 0})
 	f.Fuzz(checkSamples)
@@ -98,9 +98,11 @@ func TestRandomSamples(t *testing.T) {
 // checkSamples feeds the samples decoded from data to every detector and
 // checks every result.
 func checkSamples(t *testing.T, data []byte) {
-	cfg := Config{Step: 250 * time.Millisecond}
+	// Small windows, so that the few samples of a fuzz input fill them
+	// and reach every decision; one in the log domain, one linear.
+	cfg := Config{Step: 50 * time.Millisecond, Window: 2 * time.Second, MinPeriod: 200 * time.Millisecond, MaxPeriod: time.Second}
 	if len(data) > 0 && data[0]&0x80 != 0 {
-		cfg = Config{Step: 100 * time.Millisecond, Window: 20 * time.Second, MinPeriod: time.Second, MaxPeriod: 8 * time.Second}
+		cfg = Config{Step: 100 * time.Millisecond, Window: 3 * time.Second, MinPeriod: 200 * time.Millisecond, MaxPeriod: 1500 * time.Millisecond, Linear: true}
 	}
 	dets := newAll(t, cfg)
 	maxP := 20 * time.Second
