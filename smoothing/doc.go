@@ -94,6 +94,34 @@
 // congestion would undo the whole point. Loss and a mean RTT that keeps
 // rising are what a real queue produces and jitter does not.
 //
+// A let-go also forgets the estimates before it: the next hold takes its
+// level from the estimates after the congestion only.
+//
+// # When the estimate falls a step per cycle
+//
+// Under a periodic delay swing the trendline often does not oscillate
+// around a level: it cuts at every rising edge of the delay and climbs
+// back additively, by less than the cut, so the estimate falls a step per
+// cycle, geometrically, until cut and climb balance (docs/oscillation.md
+// shows a 4 Mbps link ending near 0.3 Mbps). An upper quantile of the last
+// two cycles follows that staircase down one cycle late. Two options hold
+// against it:
+//
+//   - Ratchet: the hold's level never falls while the hold lasts. The
+//     encoder then keeps sending the rate the link carried when the hold
+//     began; the estimator, which bounds its cuts by the acknowledged rate
+//     (to 0.85 × acked), cuts no further than that and climbs back, and the
+//     level rises with any quantile above it.
+//   - Linger: the hold survives that long after the last detection. Once
+//     the encoder holds, the estimator measures the held rate and the
+//     shape of its swings changes, so the detector may lose them while
+//     their cause goes on.
+//
+// Both leave the let-go conditions in charge: a real congestion shows as a
+// growing RTT or as loss the estimator acts on, and ends the hold at once.
+// Both are off by default; the composed "smooth" pipeline of package
+// replay turns them on (Linger one minute).
+//
 // These let-go conditions apply whether or not an oscillation is held:
 // [bwe.Smoother] requires following a corroborated congestion down at
 // once, and a Base that lags (an [EWMA], say) would not. Without a

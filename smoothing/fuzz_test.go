@@ -148,10 +148,16 @@ func FuzzOscillationAware(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		calls := decodeCalls(data)
 		base, _ := NewAsymmetric(AsymmetricConfig{})
-		o, err := NewOscillationAware(OscillationAwareConfig{
+		cfg := OscillationAwareConfig{
 			Base: base, Detector: &detectAfter{}, MaxSamples: 16, RTTWindow: time.Second,
 			MaxPeriod: 2 * time.Second, Cycles: 1.5, Quantile: 0.9,
-		})
+		}
+		if len(data) > 0 {
+			// The first byte also picks the hold's options.
+			cfg.Ratchet = data[0]&1 != 0
+			cfg.Linger = time.Duration(data[0]>>1) * 100 * time.Millisecond
+		}
+		o, err := NewOscillationAware(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

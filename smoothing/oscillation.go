@@ -57,6 +57,21 @@ type OscillationAwareConfig struct {
 	// Rearm is how long after a let-go the hold stays off, however sure
 	// the detector is. Default 0: one detected period, at least 1 s.
 	Rearm time.Duration
+	// Ratchet keeps the hold's level from falling while the hold lasts:
+	// the output is then max(estimate, the highest upper quantile since
+	// the hold began). Without it the level follows the upper quantile
+	// of the last Cycles periods, which tracks an estimate that swings
+	// around a level but also one that falls a step per cycle (the
+	// trendline's staircase under a periodic delay swing), and so
+	// follows the staircase down a cycle late. Default false.
+	Ratchet bool
+	// Linger keeps a hold this long after the detector last reported the
+	// oscillation (let-go signals still end it at once). The hold
+	// changes what the estimator sees, and with it the shape of the
+	// estimate's swings, which the detector may stop recognising for a
+	// while although the delay swing that drives them goes on.
+	// Default 0: the hold ends with the detection.
+	Linger time.Duration
 }
 
 // DefaultOscillationAwareConfig returns the defaults. Rearm stays 0, which
@@ -120,6 +135,7 @@ func (c OscillationAwareConfig) validate() error {
 		return fmt.Errorf("smoothing: %s.RTTWindow %v exceeds %v", typ, c.RTTWindow, maxRTTSpan)
 	case c.MaxPeriod < 0:
 		return fmt.Errorf("smoothing: %s.MaxPeriod %v is negative", typ, c.MaxPeriod)
+
 	case c.MaxPeriod > maxRTTSpan:
 		return fmt.Errorf("smoothing: %s.MaxPeriod %v exceeds %v", typ, c.MaxPeriod, maxRTTSpan)
 	}
@@ -127,6 +143,9 @@ func (c OscillationAwareConfig) validate() error {
 		return err
 	}
 	if err := checkDuration(typ, "RTTRise", c.RTTRise); err != nil {
+		return err
+	}
+	if err := checkDuration(typ, "Linger", c.Linger); err != nil {
 		return err
 	}
 	return checkDuration(typ, "Rearm", c.Rearm)
@@ -181,11 +200,21 @@ type OscillationState struct {
 // neither [bwe.Signals.Congested], nor loss at or above LossThreshold, nor
 // a sustained rise of the RTT says the congestion is real, it outputs
 //
-//	max(estimate, Q_Quantile(estimates of the last Cycles·Period))
+//	max(estimate, level), level = Q_Quantile(estimates of the last Cycles·Period)
 //
 // and otherwise Base's output (the estimate itself if Base is nil). On a
 // corroborated congestion it returns the estimate at that very call, resets
 // Base, and keeps the hold off for Rearm.
+//
+// Two options make the hold outlast the shape that started it. With
+// Ratchet the level never falls while the hold lasts (it is the highest
+// such quantile since the hold began): an estimate that falls a step per
+// cycle is then held at its level rather than followed down a cycle late.
+// With Linger the hold survives that long after the detector last saw the
+// oscillation: holding changes what the estimator measures, and the shape
+// of its swings with it, while the cause (a periodic delay swing) goes on.
+// Either way only a corroborated congestion, or the end of the linger,
+// ends a hold.
 //
 // An instant earlier than the last counts as the last (Δt = 0); the
 // detector, if any, sees that instant too.
@@ -202,10 +231,12 @@ type OscillationAware struct {
 	work  []bwe.Bitrate // scratch for the quantile selection
 	rtt   rttTrend
 
-	state    OscillationState
-	period   time.Duration // last non-zero detected period
-	disarmed bool          // a let-go happened and the hold is not rearmed yet
-	rearmAt  bwe.Time      // when a disarmed hold may resume
+	state      OscillationState
+	level      bwe.Bitrate   // the hold's level: the highest upper quantile since the hold began
+	detectedAt bwe.Time      // the last call that saw an oscillation detected
+	period     time.Duration // last non-zero detected period
+	disarmed   bool          // a let-go happened and the hold is not rearmed yet
+	rearmAt    bwe.Time      // when a disarmed hold may resume
 }
 
 // NewOscillationAware returns an OscillationAware, or an error naming the
@@ -268,19 +299,40 @@ func (o *OscillationAware) Smooth(at bwe.Time, estimate bwe.Bitrate, s bwe.Signa
 	holding := false
 	switch {
 	case reason != LetGoNone:
+		// The estimates before a corroborated congestion say nothing
+		// about what the path carries now: the next hold takes its
+		// level from those after it.
+		o.n = 1
 		o.state.Reason = reason
 		o.disarmed = true
 		o.rearmAt = at.Add(o.rearm())
 		out = x
-	case osc.Detected && osc.Period > 0 && (!o.disarmed || at >= o.rearmAt):
+	case o.holds(at, osc):
+		if osc.Detected {
+			o.detectedAt = at
+		}
 		o.disarmed = false
 		holding = true
-		out = max(x, o.upper(at, osc.Period))
+		up := o.upper(at, o.period)
+		if !o.state.Holding || !o.cfg.Ratchet {
+			o.level = up
+		}
+		o.level = max(o.level, up)
+		out = max(x, o.level)
 	}
 	o.state.Holding = holding
 	o.state.Oscillation = osc
 	o.state.Output = out
 	return out
+}
+
+// holds reports whether the output follows the hold at this call, when
+// nothing lets go: an oscillation is detected, or a hold in progress is
+// within Linger of the last detection; and the hold is armed.
+func (o *OscillationAware) holds(at bwe.Time, osc bwe.Oscillation) bool {
+	seen := osc.Detected && osc.Period > 0
+	lingering := o.state.Holding && at.Sub(o.detectedAt) < o.cfg.Linger
+	return (seen || lingering) && (!o.disarmed || at >= o.rearmAt)
 }
 
 // rearm returns how long the hold stays off after a let-go.
@@ -389,7 +441,7 @@ func (o *OscillationAware) Reset() {
 	o.head, o.n = 0, 0
 	o.rtt.reset()
 	o.state = OscillationState{}
-	o.period = 0
+	o.period, o.level, o.detectedAt = 0, 0, 0
 	o.disarmed, o.rearmAt = false, 0
 	if o.cfg.Detector != nil {
 		o.cfg.Detector.Reset()

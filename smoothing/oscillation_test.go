@@ -503,3 +503,114 @@ func TestOscillationAwareBounds(t *testing.T) {
 		}
 	}
 }
+
+// staircase falls by 15 % at every period boundary and climbs 2 % per
+// period in between: the trendline's answer to a periodic delay swing.
+func staircase(at bwe.Time) bwe.Bitrate {
+	k := float64(time.Duration(at.Micros()) * time.Microsecond / period)
+	frac := float64(time.Duration(at.Micros())*time.Microsecond%period) / float64(period)
+	return bwe.BitrateFromFloat(2e6 * math.Pow(0.85*1.02, k) * (1 + 0.02*frac))
+}
+
+// Without Ratchet the hold follows a staircase down a cycle late; with it
+// the hold's level never falls while the hold lasts (the output is at
+// least the level of the first call), and a let-go starts the next hold
+// from the quantile of its own moment.
+func TestOscillationAwareRatchet(t *testing.T) {
+	times := regular(600) // 30 s: the staircase ends at 2 Mbps × (0.85·1.02)^7 ≈ 0.74 Mbps
+	for _, ratchet := range []bool{false, true} {
+		o := newOA(t, OscillationAwareConfig{Ratchet: ratchet})
+		var out, first bwe.Bitrate
+		for i, at := range times {
+			out = o.Smooth(at, staircase(at), bwe.Signals{Oscillation: detected})
+			if !o.State().Holding {
+				t.Fatalf("Ratchet %v, step %d: not holding a detected oscillation", ratchet, i)
+			}
+			if i == 0 {
+				first = out
+			}
+			if ratchet && out < first {
+				t.Fatalf("Ratchet on, step %d at %v: output %v below the hold's first level %v", i, at, out, first)
+			}
+		}
+		last := staircase(times[len(times)-1])
+		// Off: the quantile of the last two periods, two steps above the
+		// last estimate at most.
+		if bound := last.Scale(1 / (0.85 * 0.85)); !ratchet && out > bound {
+			t.Errorf("Ratchet off: output ended at %v, want at most %v (two steps above the estimate %v)", out, bound, last)
+		}
+		if ratchet && out < first {
+			t.Errorf("Ratchet on: output ended at %v, want at least the first level %v", out, first)
+		}
+	}
+	// A let-go resets the level.
+	o := newOA(t, OscillationAwareConfig{Ratchet: true})
+	var at bwe.Time
+	for _, at = range times[:200] {
+		o.Smooth(at, staircase(at), bwe.Signals{Oscillation: detected})
+	}
+	held := o.State().Output
+	at = at.Add(50 * time.Millisecond)
+	if out := o.Smooth(at, 500*bwe.Kbps, bwe.Signals{Congested: true, Oscillation: detected}); out != 500*bwe.Kbps {
+		t.Fatalf("Congested during a ratchet hold: output %v, want the estimate 500 kbps", out)
+	}
+	var out bwe.Bitrate
+	for end := at.Add(2 * period); at < end; {
+		at = at.Add(50 * time.Millisecond)
+		out = o.Smooth(at, 500*bwe.Kbps, bwe.Signals{Oscillation: detected})
+	}
+	if !o.State().Holding || out != 500*bwe.Kbps {
+		t.Errorf("after the rearm on a flat 500 kbps: holding %v at %v, want a new hold at 500 kbps (the old level was %v)", o.State().Holding, out, held)
+	}
+}
+
+// Linger keeps a hold after the detection stops, for that long; a let-go
+// still ends it at once, and a hold never starts from a lingering state.
+func TestOscillationAwareLinger(t *testing.T) {
+	tests := []struct {
+		name    string
+		linger  time.Duration
+		letGoAt time.Duration // 0: none
+		wantEnd time.Duration // instant after the detection stops at which the hold ends
+	}{
+		{"no linger", 0, 0, 0},
+		{"linger 3 s", 3 * time.Second, 0, 3 * time.Second},
+		{"linger 3 s, congestion at 1 s", 3 * time.Second, time.Second, time.Second},
+	}
+	for _, tt := range tests {
+		o := newOA(t, OscillationAwareConfig{Linger: tt.linger})
+		var at bwe.Time
+		for i := range 200 { // 10 s detected
+			at = ms(50 * float64(i))
+			o.Smooth(at, square(at), bwe.Signals{Oscillation: detected})
+		}
+		stop := at
+		ended := time.Duration(-1)
+		for at < stop.Add(6*time.Second) {
+			at = at.Add(50 * time.Millisecond)
+			sig := bwe.Signals{}
+			since := at.Sub(stop)
+			if tt.letGoAt > 0 && since == tt.letGoAt {
+				sig.Congested = true
+			}
+			out := o.Smooth(at, square(at), sig)
+			holding := o.State().Holding
+			if holding && out < square(at) {
+				t.Fatalf("%s: at +%v holding with output %v below the estimate %v", tt.name, since, out, square(at))
+			}
+			if !holding && out != square(at) {
+				t.Fatalf("%s: at +%v not holding but output %v, want the estimate %v", tt.name, since, out, square(at))
+			}
+			if !holding && ended < 0 {
+				ended = since
+			}
+			if holding && ended >= 0 {
+				t.Fatalf("%s: at +%v holding again after the hold ended at +%v with no detection", tt.name, since, ended)
+			}
+		}
+		want := max(tt.wantEnd, 50*time.Millisecond)
+		if ended != want {
+			t.Errorf("%s: the hold ended %v after the detection stopped, want %v", tt.name, ended, want)
+		}
+	}
+}
