@@ -16,9 +16,11 @@
 //     periods on the detrended, Hann-windowed window; the most sensitive,
 //     O(N·K) per completed bin.
 //   - [Crossing] ("crossing"): mean crossings of a high-pass-filtered
-//     series with hysteresis; the cheapest (O(1) per completed bin beyond
-//     the shared bookkeeping) and the most robust to random walks, but the
-//     slowest to confirm long periods and the least accurate.
+//     series with hysteresis, in both directions; the cheapest (O(1) per
+//     completed bin beyond the shared bookkeeping) and the most robust to
+//     random walks, but the slowest to confirm long periods, and blind to
+//     a swing riding a steep decay (the high-pass leaves an offset larger
+//     than the swing).
 //
 // [Names] and [NewByName] select them by name.
 //
@@ -30,8 +32,10 @@
 // sample, across empty bins and gaps. Samples older than the last one are
 // ignored. The last Window/Step bins (default 160, 40 s) are kept in a
 // ring. Bins in which no sample arrived (gaps) are flagged; acf and
-// spectral give them no weight, crossing skips cycles spanning them when
-// enough clean cycles remain.
+// spectral give them no weight; crossing does not let a crossing seen
+// just after a gap bound a cycle, and counts a stretch between crossings
+// that spans a gap as the whole number of periods it holds (when it is
+// within 20 % of one and the gap could have hidden the missing cycles).
 //
 // All the work happens when a bin completes: the window is copied, its
 // mean taken, a weighted least-squares line over the bin index removed
@@ -63,8 +67,10 @@
 //	           Σ d[i]·d[i+k] / √(Σ d[i]² · Σ d[i+k]²) over pairs of observed bins
 //	spectral:  the share of the detrended variance explained by the
 //	           least-squares sinusoid at the refined peak period
-//	crossing:  (1 − CV of the last 4 intervals between upward crossings)
-//	           × (1 − CV of those cycles' peak-to-trough swings)
+//	crossing:  (1 − CV of the lengths of the last cycles, up to 8
+//	           between upward and 8 between downward crossings)
+//	           × (1 − CV of their peak-to-trough swings);
+//	           the period is the median cycle length
 //
 // Period is confined to [MinPeriod, MaxPeriod]: a raw estimate up to 10 %
 // outside is clamped to the nearer bound, one further out is no candidate
@@ -101,11 +107,11 @@
 // # Cost, accuracy, robustness
 //
 // The three detectors trade these against each other: crossing costs a
-// fraction of the others and resists random walks best, but needs more
-// cycles and measures the period from a few crossing instants; acf is
-// accurate and copes with gaps, at O(N·L) per bin; spectral detects the
-// most, including long periods, at O(N·K) per bin, with more false alarms
-// on random walks. docs/oscillation-detectors.md gives the measured
+// fraction of the others and resists random walks best, but needs three
+// cycles and misses swings on a steep decay; acf is accurate, copes with
+// gaps and finds the staircases a periodic delay swing gives a trendline
+// estimate, at O(N·L) per bin; spectral detects long periods well, at
+// O(N·K) per bin, with more false alarms on random walks. docs/oscillation-detectors.md gives the measured
 // numbers.
 //
 // # Units, determinism, concurrency

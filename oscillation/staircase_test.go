@@ -56,7 +56,7 @@ func TestStaircase(t *testing.T) {
 	}
 	periods := []time.Duration{2 * time.Second, 3 * time.Second, 4 * time.Second, 6 * time.Second}
 	for _, c := range configs {
-		for _, name := range []string{"acf", "spectral"} {
+		for _, name := range []string{"acf", "spectral", "crossing"} {
 			rng := rand.New(rand.NewPCG(5, 0x57a1))
 			det, err := NewByName(name, c.cfg)
 			if err != nil {
