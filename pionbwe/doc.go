@@ -1,0 +1,102 @@
+// Package pionbwe plugs the send-side bandwidth estimator of package
+// sendside into pion/webrtc: [Estimator] implements pion's
+// cc.BandwidthEstimator, so that replacing pion's GCC is one line:
+//
+//	cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+//		return pionbwe.New(pionbwe.WithStartBitrate(1_000_000))
+//	})
+//
+// # The contract
+//
+// pion's cc interceptor calls [Estimator.AddStream] for every local
+// stream, [Estimator.WriteRTCP] for every RTCP compound packet received,
+// and [Estimator.Close] when the peer connection closes. The application
+// reads the target with [Estimator.GetTargetBitrate] or is told of its
+// changes by [Estimator.OnTargetBitrateChange].
+//
+// Packets of streams that negotiated the transport-wide CC header extension
+// (draft-holmer-rmcat-transport-wide-cc-extensions-01) carry a
+// transport-wide sequence number: the one pion's twcc header-extension
+// interceptor set, when it is registered after this interceptor (as in
+// pion's examples), or else one this estimator sets. Every packet of every
+// stream enters a send history kept by time (2 s by default, whatever the
+// packet rate: a 20 Mbps stream with a 200 ms RTT needs 1000 packets,
+// four times the 250 that pion's gcc keeps), with one index by
+// transport-wide sequence number for TWCC feedback and one by (SSRC, RTP
+// sequence number) for RFC 8888 feedback. Each WriteRTCP call turns the
+// TWCC and RFC 8888 packets it holds into one [bwe.Feedback] batch: every
+// report matched to its sent packet, sorted by send order, arrival times
+// on the receiver's clock. Reports of packets never sent, no longer in
+// the history or already reported received are skipped and counted in
+// [Stats]; malformed feedback is counted, never a panic.
+//
+// [bwe.PacketResult].Seq in the batches is the packet's send index: its
+// rank among all packets of the history, from 0. With TWCC on every
+// stream, it is the unwrapped transport-wide sequence number less the
+// first one.
+//
+// # The clock edge
+//
+// The estimator reads its clock (time.Now, or [WithClock]) in one place
+// and converts the reading at once to [bwe.Time]: microseconds since the
+// epoch, the clock's reading in [New]. A reading earlier than a previous
+// one is taken as that one, so the estimator's time never goes back. Send
+// times and feedback times are on this clock; arrival times on the
+// receiver's (unwrapped TWCC reference time × 64 ms plus the receive
+// deltas; RFC 8888 report timestamp minus arrival time offset).
+//
+// # The lock, the goroutines
+//
+// One mutex guards the estimator, the send history and the pacer's
+// queue. The estimator starts three goroutines at the first AddStream: a
+// ticker that runs the estimator's timers, the callback deliverer and
+// the pacer. Close stops them and waits for them; it is idempotent.
+//
+// # Ordered callbacks
+//
+// Target changes are delivered by one goroutine, in order: a change
+// overwrites a one-value mailbox, which the goroutine empties. A slow
+// callback therefore sees fewer values, the latest, never an older after
+// a newer one, and never blocks the estimator. pion's gcc starts a
+// goroutine per change, which may deliver them out of order.
+//
+// # The grid that makes replays exact
+//
+// The session starts with its first packet: an empty feedback batch at
+// that instant starts the estimator (its feedback-timeout clock, its
+// initial probe clusters). From then on, the estimator's timers
+// (sendside.Estimator.Process) run at every multiple of the process
+// interval (25 ms) of estimator time, and before every feedback batch
+// every grid point earlier than the batch's time has run and no later
+// one: the rule of replay.Replay. The ticker, the write path and
+// WriteRTCP all run due grid points; which of them does makes no
+// difference. With [WithRecorder] the batches (the empty first one
+// included) are written as given to the estimator, so that replaying the
+// recording with the same configuration gives the same target after
+// every batch, bit for bit. Exactness needs the default send source
+// (sendside.SendsFromFeedback: send times travel in the feedback) and
+// the default 25 ms interval.
+//
+// # The pacer
+//
+// With the pacer on (the default), the writer that AddStream returns
+// copies each packet into a preallocated queue slot and returns; the
+// pacer goroutine sends the queue at 2.5 × max(target, encoder target)
+// (libwebrtc kDefaultPaceMultiplier), faster when the queue would take
+// more than 2 s to drain (libwebrtc kMaxExpectedQueueLength), and at a
+// probe cluster's rate while one is pending. A packet enters the send
+// history when it leaves the queue. If the queue fills up (2048
+// packets), its oldest packets are sent at once rather than dropped.
+// Probe clusters are sent with queued media, tagged with their cluster
+// id; no padding is generated, because padding on a stream's SSRC would
+// need sequence numbers that pion's packetizer and NACK responder own.
+// A cluster without media for 1 s is abandoned ([PacerStats].ProbesExpired).
+// The pacer decides with the estimator's clock and sleeps with real
+// timers.
+//
+// # Cost
+//
+// In steady state the write path and the feedback path allocate nothing
+// (a packet that needs a transport-wide number set by this estimator
+// costs one small allocation inside rtp.Header.SetExtension).
+package pionbwe
