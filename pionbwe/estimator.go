@@ -47,6 +47,7 @@ type Estimator struct {
 	window   time.Duration
 	pacing   bool
 	recTo    io.Writer
+	observe  func(sendside.Result)
 
 	mu          sync.Mutex
 	core        *sendside.Estimator
@@ -202,6 +203,9 @@ func (e *Estimator) absorb(res sendside.Result) {
 	}
 	res.Probes = nil
 	e.last = res
+	if e.observe != nil {
+		e.observe(res)
+	}
 	e.note.post(int(res.Target), int(res.Encoder))
 }
 

@@ -211,3 +211,18 @@ func WithRecorder(w io.Writer) Option {
 		return nil
 	}
 }
+
+// WithObserver calls f with every result of the estimator (after each
+// feedback batch and each timer run), in order, while the estimator's
+// lock is held: for logging and tests. f must return quickly and must not
+// call the Estimator. The result's Probes slice is nil; the result is a
+// copy f may keep.
+func WithObserver(f func(sendside.Result)) Option {
+	return func(e *Estimator) error {
+		if f == nil {
+			return errors.New("pionbwe: WithObserver(nil)")
+		}
+		e.observe = f
+		return nil
+	}
+}
