@@ -88,11 +88,45 @@
 // history when it leaves the queue. If the queue fills up (2048
 // packets), its oldest packets are sent at once rather than dropped.
 // Probe clusters are sent with queued media, tagged with their cluster
-// id; no padding is generated, because padding on a stream's SSRC would
-// need sequence numbers that pion's packetizer and NACK responder own.
-// A cluster without media for 1 s is abandoned ([PacerStats].ProbesExpired).
+// id, and, when the queue is empty, with padding (see below). A cluster
+// that cannot be sent for 1 s is abandoned ([PacerStats].ProbesExpired).
 // The pacer decides with the estimator's clock and sleeps with real
 // timers.
+//
+// # Padding
+//
+// With padding on (the default, [WithPadding]), a probe cluster due while
+// the queue is empty is filled with padding-only RTP packets at the
+// cluster's rate until it has sent its minimum bytes and packets: padding
+// bit set, no payload, 224 bytes of padding (the last one its length;
+// libwebrtc rtp_sender.cc kMaxPaddingLength = 224), on the SSRC, payload
+// type and RTP timestamp of the last media packet sent with a
+// transport-wide number, marker clear, a transport-wide number of their
+// own. They enter the send history as probe packets, and feedback treats
+// them like media. Nothing is padded before a stream has sent media.
+//
+// Padding packets take numbers the packetizer (and an upstream
+// transport-wide numbering interceptor) never gave out, so this writer
+// rewrites numbers on the way out: per SSRC, an offset, the number of
+// padding packets inserted so far, is added to every media packet's RTP
+// sequence number, and likewise a single offset to every transport-wide
+// number. The receiver sees both sequences gapless. Interceptors between
+// this one and the transport see the rewritten numbers; those between the
+// application and this one see the packetizer's. pion's interceptor.Chain
+// binds local streams in registration order, each wrapping the writer
+// made by those registered before it, so a packet passes through the
+// interceptors from the last registered to the first: those registered
+// before the cc interceptor see what this writer sends, those registered
+// after it see what the application wrote. A NACK responder
+// (nack.NewResponderInterceptor) must therefore be registered before the
+// cc interceptor: it keeps the packets under the numbers the receiver
+// NACKs, and its retransmissions go straight to the transport (unpaced,
+// out of the send history). Registered after it, it would keep media
+// under the packetizer's numbers and answer a NACK with the wrong packet,
+// or none. The transport-wide numbering interceptor may be registered
+// either way (pion's examples register it after; its numbers are then
+// shifted here). Turn padding off when an interceptor registered after
+// this one must see the numbers the receiver sees.
 //
 // # Cost
 //

@@ -46,6 +46,7 @@ type Estimator struct {
 	interval time.Duration
 	window   time.Duration
 	pacing   bool
+	padding  bool
 	recTo    io.Writer
 	observe  func(sendside.Result)
 
@@ -68,6 +69,7 @@ type Estimator struct {
 	rec         *traces.FeedbackWriter
 	recErr      error
 	pace        pacer
+	pad         padder
 	closed      bool
 	running     bool // the goroutines were started
 	manual      bool // tests: start no goroutine
@@ -92,6 +94,7 @@ func New(opts ...Option) (*Estimator, error) {
 		interval: DefaultProcessInterval,
 		window:   DefaultSendHistory,
 		pacing:   true,
+		padding:  true,
 		done:     make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -282,6 +285,7 @@ func (e *Estimator) AddStream(info *interceptor.StreamInfo, writer interceptor.R
 	if w.idx == nil {
 		w.idx = e.hist.addStream(ssrc)
 	}
+	w.space = e.pad.space(ssrc)
 	e.stats.Streams++
 	e.startGoroutines()
 	return w
@@ -289,10 +293,11 @@ func (e *Estimator) AddStream(info *interceptor.StreamInfo, writer interceptor.R
 
 // streamWriter is the writer of one stream.
 type streamWriter struct {
-	e    *Estimator
-	next interceptor.RTPWriter
-	idx  *streamIndex
-	twID uint8 // transport-wide CC extension id, 0 if not negotiated
+	e     *Estimator
+	next  interceptor.RTPWriter
+	idx   *streamIndex
+	space *seqSpace // the outgoing sequence numbers of the stream's SSRC
+	twID  uint8     // transport-wide CC extension id, 0 if not negotiated
 }
 
 // Write sends the packet (pacer off) or queues it (pacer on).
@@ -303,8 +308,7 @@ func (w *streamWriter) Write(h *rtp.Header, payload []byte, a interceptor.Attrib
 	e := w.e
 	e.mu.Lock()
 	if e.closed {
-		e.mu.Unlock()
-		return w.next.Write(h, payload, a)
+		return w.writeClosed(h, payload, a) // unlocks mu
 	}
 	tw, hasTW := w.transportSeq(h)
 	if e.pacing {
@@ -506,6 +510,8 @@ type PacerStats struct {
 	ProbeClusters int64         // clusters completed
 	ProbesExpired int64         // clusters abandoned for lack of media
 	ProbesDropped int64         // clusters dropped because too many were pending
+	Padding       int64         // padding-only packets sent for probe clusters
+	PaddingBytes  bwe.ByteCount // their size
 	WriteErrors   int64         // queued packets the next writer failed to send
 }
 

@@ -1,6 +1,7 @@
 package pionbwe
 
 import (
+	"encoding/binary"
 	"time"
 
 	"github.com/bwelab/bwe"
@@ -39,6 +40,9 @@ type qslot struct {
 	tw      uint16
 	hasTW   bool
 	size    bwe.ByteCount
+	ssrc    uint32
+	ts      uint32
+	pt      uint8
 }
 
 // probeRun is a probe cluster being sent.
@@ -106,10 +110,18 @@ func (p *pacer) popProbe() {
 	p.nprobes--
 }
 
-// due returns whether the head packet may leave at now, with the probe
-// cluster it belongs to (0 for none), or how long to wait (negative: until
-// woken).
-func (p *pacer) due(now bwe.Time) (ok bool, cluster int32, wait time.Duration) {
+// What the pacer does next.
+const (
+	actWait  = iota // wait
+	actMedia        // send the head packet
+	actPad          // send a padding packet
+)
+
+// due returns whether the head packet may leave at now (actMedia) or a
+// padding packet should (actPad: the queue is empty, a probe cluster is
+// pending and canPad), with the probe cluster it belongs to (0 for none),
+// or how long to wait (actWait; negative: until woken).
+func (p *pacer) due(now bwe.Time, canPad bool) (act int, cluster int32, wait time.Duration) {
 	for p.nprobes > 0 && now.Sub(p.probes[0].req.At) > probeTimeout {
 		p.stats.ProbesExpired++
 		p.popProbe()
@@ -130,18 +142,25 @@ func (p *pacer) due(now bwe.Time) (ok bool, cluster int32, wait time.Duration) {
 		p.debt = max(p.debt-rate.Over(now.Sub(p.at)), 0)
 	}
 	p.at, p.atSet = now, true
+	act = actMedia
 	if p.empty() {
-		return false, 0, -1
+		if p.nprobes == 0 || !canPad {
+			return actWait, 0, -1
+		}
+		act = actPad
 	}
 	if p.debt > 0 {
-		return false, 0, max(sendTime(p.debt, rate), time.Millisecond/4)
+		return actWait, 0, max(sendTime(p.debt, rate), time.Millisecond/4)
 	}
-	return true, cluster, 0
+	return act, cluster, 0
 }
 
-// sendTime returns how long size takes at rate r (r positive).
+// sendTime returns how long size takes at rate r (r positive), rounded
+// up to the microsecond of the estimator's clock: a wait rounded down
+// would leave a byte of debt, and a minimum wait, after every packet.
 func sendTime(size bwe.ByteCount, r bwe.Bitrate) time.Duration {
-	return time.Duration(size.Bits() * int64(time.Second) / int64(r))
+	us := (size.Bits()*int64(time.Second/time.Microsecond) + int64(r) - 1) / int64(r)
+	return time.Duration(us) * time.Microsecond
 }
 
 // sentHead accounts the head packet as sent and frees its slot.
@@ -152,13 +171,28 @@ func (p *pacer) sentHead(cluster int32) {
 	s.w, s.attrs = nil, nil
 	p.head++
 	p.stats.Sent++
+	p.probeSent(cluster, s.size)
+}
+
+// sentPadding accounts a padding packet of size bytes as sent.
+func (p *pacer) sentPadding(cluster int32, size bwe.ByteCount) {
+	p.debt += size
+	p.stats.Padding++
+	p.stats.PaddingBytes += size
+	p.probeSent(cluster, size)
+}
+
+// probeSent accounts a packet of size bytes sent for the probe cluster
+// with id cluster (0: none), and completes the cluster when it has sent
+// its minimum bytes and packets.
+func (p *pacer) probeSent(cluster int32, size bwe.ByteCount) {
 	if cluster == 0 || p.nprobes == 0 || p.probes[0].req.ID != cluster {
 		return
 	}
 	p.stats.ProbePackets++
 	r := &p.probes[0]
 	r.sentN++
-	r.sentB += s.size
+	r.sentB += size
 	if r.sentN >= r.req.MinProbes && r.sentB >= r.minBytes {
 		p.stats.ProbeClusters++
 		p.popProbe()
@@ -191,6 +225,7 @@ func (e *Estimator) enqueue(w *streamWriter, h *rtp.Header, payload []byte, a in
 	s.w, s.attrs = w, a
 	s.enq = e.clock()
 	s.rtpSeq, s.tw, s.hasTW = h.SequenceNumber, tw, hasTW
+	s.ssrc, s.ts, s.pt = h.SSRC, h.Timestamp, h.PayloadType
 	s.size = bwe.ByteCount(s.n + int(h.PaddingSize))
 	p.tail++
 	p.bytes += s.size
@@ -209,18 +244,23 @@ func (e *Estimator) sendHead(force bool) (wait time.Duration) {
 	e.mu.Lock()
 	p := &e.pace
 	now := e.clock()
-	ok, cluster, wait := p.due(now)
+	act, cluster, wait := p.due(now, e.padding && !e.closed && e.pad.canPad())
 	if force && !p.empty() {
-		ok = true
+		act = actMedia
 		p.stats.Flushed++
 	}
-	if !ok {
+	switch act {
+	case actWait:
 		e.mu.Unlock()
 		return wait
+	case actPad:
+		e.sendPadding(now, cluster) // unlocks mu
+		return 0
 	}
 	s := &p.slots[p.head%int64(len(p.slots))]
+	seq, tw := e.pad.outgoing(s.w, s)
 	if !e.closed || force {
-		e.sent(s.w, s.rtpSeq, s.tw, s.hasTW, s.size, now, cluster)
+		e.sent(s.w, seq, tw, s.hasTW, s.size, now, cluster)
 	}
 	e.mu.Unlock()
 
@@ -229,6 +269,13 @@ func (e *Estimator) sendHead(force bool) (wait time.Duration) {
 	var err error
 	if _, err = e.sendHdr.Unmarshal(s.buf[:s.hdr]); err == nil {
 		e.sendHdr.PaddingSize = s.padding
+		e.sendHdr.SequenceNumber = seq
+		if s.hasTW && tw != s.tw {
+			// The extension's payload is the slot's buffer.
+			if ext := e.sendHdr.GetExtension(w.twID); len(ext) >= 2 {
+				binary.BigEndian.PutUint16(ext, tw)
+			}
+		}
 		_, err = w.next.Write(&e.sendHdr, s.buf[s.hdr:s.n], attrs)
 	}
 
@@ -239,6 +286,23 @@ func (e *Estimator) sendHead(force bool) (wait time.Duration) {
 	p.sentHead(cluster)
 	e.mu.Unlock()
 	return 0
+}
+
+// sendPadding sends a padding packet for the probe cluster with id
+// cluster. It is called with sendMu and mu held and unlocks mu.
+func (e *Estimator) sendPadding(now bwe.Time, cluster int32) {
+	w, seq, tw, size := e.pad.next()
+	e.sent(w, seq, tw, true, size, now, cluster)
+	e.mu.Unlock()
+
+	_, err := w.next.Write(&e.pad.hdr, e.pad.payload[:], nil)
+
+	e.mu.Lock()
+	if err != nil {
+		e.pace.stats.WriteErrors++
+	}
+	e.pace.sentPadding(cluster, size)
+	e.mu.Unlock()
 }
 
 // pacerLoop sends the queue at the pacing rate until Close.
