@@ -49,6 +49,7 @@ type Estimator struct {
 	padding  bool
 	recTo    io.Writer
 	observe  func(sendside.Result)
+	passive  bool // a recorder: never sets a transport-wide number
 
 	mu          sync.Mutex
 	core        *sendside.Estimator
@@ -332,6 +333,10 @@ func (w *streamWriter) transportSeq(h *rtp.Header) (uint16, bool) {
 		tw := binary.BigEndian.Uint16(ext)
 		e.nextTW = tw + 1
 		return tw, true
+	}
+	if e.passive {
+		e.stats.Unnumbered++
+		return 0, false
 	}
 	tw := e.nextTW
 	if err := h.SetExtension(w.twID, []byte{byte(tw >> 8), byte(tw)}); err != nil {
