@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 
 	"github.com/bwelab/bwe"
@@ -147,4 +148,44 @@ func at(samples []peertest.Sample, d time.Duration) peertest.Sample {
 		}
 	}
 	return samples[len(samples)-1]
+}
+
+// The recording interceptor, next to pion's own gcc in a real two-peer
+// session, records a trace that this module's estimator replays: one
+// batch per feedback report that carried news, every packet matched.
+func TestRecorderNextToPionGCC(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a two-peer session")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		var rec bytes.Buffer
+		f, err := pionbwe.NewRecorder(&rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := peertest.Run(context.Background(), peertest.Config{
+			Interceptors: []interceptor.Factory{f},
+			Bottleneck:   peertest.Constant(1_500_000),
+			Duration:     10 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := traces.NewFeedbackReader(bytes.NewReader(rec.Bytes()), "gcc-session")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rr, err := replay.Replay(r, replay.Estimator{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("pion gcc session: %d feedback reports, %d packets sent; trace: %d batches, %d packets, %d lost; replayed target %v at the end",
+			s.FeedbackReports, s.PacketsSent, rr.Batches, rr.Packets, rr.Lost, rr.Series[len(rr.Series)-1].Target)
+		if rr.Batches < int(s.FeedbackReports)*9/10 || rr.Batches > int(s.FeedbackReports)+1 {
+			t.Errorf("trace has %d batches for %d feedback reports", rr.Batches, s.FeedbackReports)
+		}
+		if rr.Packets < int(s.PacketsSent)*9/10 {
+			t.Errorf("trace reports %d packets of the %d sent", rr.Packets, s.PacketsSent)
+		}
+	})
 }

@@ -85,6 +85,11 @@ type Config struct {
 	// LoggerFactory receives pion's and vnet's logs. Nil means pion's
 	// default factory (errors only, to stderr).
 	LoggerFactory logging.LoggerFactory
+	// Interceptors are extra sender-side interceptor factories (a trace
+	// recorder, say), registered first: a packet passes through the
+	// interceptors from the last registered to the first, so these see
+	// it last, numbered and paced, as it leaves for the network.
+	Interceptors []interceptor.Factory
 }
 
 // Sample is the state of the session at one instant. Rates are in bits per
@@ -271,6 +276,9 @@ func (s *session) setup() error {
 		return fmt.Errorf("peertest: sender codecs: %w", err)
 	}
 	txReg := &interceptor.Registry{}
+	for _, f := range s.cfg.Interceptors {
+		txReg.Add(f)
+	}
 	txReg.Add(ccFactory)
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(txMedia, txReg); err != nil {
 		return fmt.Errorf("peertest: sender TWCC: %w", err)
