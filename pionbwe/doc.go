@@ -75,7 +75,9 @@
 // recording with the same configuration gives the same target after
 // every batch, bit for bit. Exactness needs the default send source
 // (sendside.SendsFromFeedback: send times travel in the feedback) and
-// the default 25 ms interval.
+// the default 25 ms interval. To record a session whose bandwidth is
+// estimated by something else (pion's gcc), register the interceptor of
+// [NewRecorder] instead; [WithObserver] sees every result as it is made.
 //
 // # The pacer
 //
