@@ -42,7 +42,6 @@ type core struct {
 	sorted []float64 // scratch for percentiles
 	n      int       // bins in x and d
 	mean   float64
-	slope  float64 // per bin
 	vard   float64 // Σd²/n, analysis domain
 	amp    float64 // amplitude in rate units (reported)
 	ampA   float64 // amplitude in the analysis domain
@@ -76,7 +75,7 @@ func newCore(cfg Config) core {
 func (c *core) reset() {
 	c.rs.reset()
 	c.n, c.nObs = 0, 0
-	c.mean, c.slope, c.vard, c.amp, c.ampA, c.floor = 0, 0, 0, 0, 0, 0
+	c.mean, c.vard, c.amp, c.ampA, c.floor = 0, 0, 0, 0, 0
 	c.streak, c.lastPeriod = 0, 0
 	c.state = bwe.Oscillation{}
 }
@@ -111,7 +110,7 @@ func (c *core) analyse() {
 	}
 	c.mean = sum / float64(n)
 	// The reported amplitude, in rate units.
-	c.slope = detrend(c.d[:n], c.x[:n], c.w[:n])
+	detrend(c.d[:n], c.x[:n], c.w[:n])
 	var ss float64
 	m := c.observed(n)
 	for _, v := range c.sorted[:m] {
@@ -129,7 +128,7 @@ func (c *core) analyse() {
 		for i, v := range c.x[:n] {
 			c.lx[i] = math.Log(max(v, c.floor))
 		}
-		c.slope = detrend(c.d[:n], c.lx[:n], c.w[:n])
+		detrend(c.d[:n], c.lx[:n], c.w[:n])
 		m = c.observed(n)
 	}
 	ss = 0
