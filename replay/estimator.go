@@ -48,6 +48,13 @@ type Estimator struct {
 	// parts are built (for experiments the names do not cover). It must
 	// not store state shared between flows.
 	Edit func(*sendside.Config) `json:"-"`
+	// New, if set, builds each flow's estimator from the configuration
+	// in place of sendside.New: an estimator that is not this module's
+	// composed one (for example another implementation behind an
+	// adapter). It receives the configuration the named parts give, with
+	// Start set to the flow's start rate; it may use only what applies
+	// to it (the start rate and bounds). Name must then be set.
+	New func(sendside.Config) (FlowEstimator, error) `json:"-"`
 }
 
 // Default estimator part names.

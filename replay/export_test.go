@@ -53,7 +53,7 @@ func exportResult() *Result {
 		Flows: []FlowResult{
 			{Name: "a", Metrics: Metrics{Utilization: 0.25, BaseDelay: 50 * time.Millisecond, QueueP50: time.Millisecond,
 				QueueP95: 30 * time.Millisecond, QueueP99: 42 * time.Millisecond, Sent: 100, Lost: 3, LossRate: 0.03,
-				MeanTarget: 540 * bwe.Kbps, Overuses: 1}, Series: series(0), Packets: 120, Frames: 60, Feedbacks: 40},
+				MeanTarget: 540 * bwe.Kbps, MaxEstimate: 700 * bwe.Kbps, RampUp: 500 * time.Millisecond, RampedUp: true, Overuses: 1}, Series: series(0), Packets: 120, Frames: 60, Feedbacks: 40},
 			{Name: "b", Metrics: Metrics{Utilization: 0.2, Sent: 80, MeanTarget: 500 * bwe.Kbps}, Series: series(10 * bwe.Kbps), Packets: 90},
 		},
 		Cross: []CrossResult{{Name: "cbr-1", Kind: "cbr", Sent: 20, Delivered: 24000, Throughput: 96 * bwe.Kbps,

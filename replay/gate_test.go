@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/traces"
 )
 
@@ -80,24 +78,16 @@ func gateRun(t *testing.T, scenario, spec string) gateRow {
 	if err != nil {
 		t.Fatalf("%s with %s: %v", scenario, spec, err)
 	}
-	// As the CLI's table: utilization of the bottleneck by every flow,
-	// the worst media flow's p95, loss and target pooled over the media
-	// flows.
-	var p95 time.Duration
-	var sent, lost int
-	var target float64
-	for _, f := range r.Flows {
-		p95 = max(p95, f.Metrics.QueueP95)
-		sent += f.Metrics.Sent
-		lost += f.Metrics.Lost
-		target += f.Metrics.MeanTarget.Float() / float64(len(r.Flows))
-	}
+	// As the CLI's table (RowOf): utilization of the bottleneck by every
+	// flow, the worst media flow's p95, loss and target pooled over the
+	// media flows.
+	row := RowOf(r)
 	return gateRow{
 		Scenario: scenario, Estimator: spec,
-		Utilization: round3(r.Summary.Utilization),
-		QueueP95Ms:  round3(bwe.Millis(p95)),
-		LossPct:     round3(100 * float64(lost) / float64(max(sent, 1))),
-		MeanTarget:  round3(target / 1e6),
+		Utilization: round3(row.Utilization),
+		QueueP95Ms:  round3(row.QueueP95Ms),
+		LossPct:     round3(row.LossPct),
+		MeanTarget:  round3(row.MeanTargetMbps),
 	}
 }
 

@@ -61,7 +61,7 @@ type mediaFlow struct {
 	out   *Link // the path media takes
 	back  *Link // the path feedback takes
 	lane  int   // lane of media on out and of feedback on back
-	est   *sendside.Estimator
+	est   FlowEstimator
 	start bwe.Time
 	stop  bwe.Time
 
@@ -113,7 +113,14 @@ func newMediaFlow(e *emulation, i int, f traces.Flow) (*mediaFlow, error) {
 	if cfg.Start == 0 {
 		cfg.Start = f.StartRate
 	}
-	est, err := sendside.New(cfg)
+	var est FlowEstimator
+	if e.est.New != nil {
+		est, err = e.est.New(cfg)
+	} else {
+		var core *sendside.Estimator
+		core, err = sendside.New(cfg)
+		est = coreFlow{core}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -354,6 +361,7 @@ func (m *mediaFlow) send(t bwe.Time) {
 			m.probeQueue = append(m.probeQueue[:0], m.probeQueue[1:]...)
 		}
 	}
+	m.est.OnSent(bwe.PacketResult{Seq: int64(len(m.packets)), SendTime: t, Size: size, ProbeCluster: id})
 	fate := m.out.SendOn(m.lane, t, size, m.cfg.ExtraDelay)
 	m.packets = append(m.packets, packet{send: t, size: size, probe: id, frame: frame, fate: fate})
 	m.lastSend, m.lastSize, m.sent = t, size, true
@@ -453,8 +461,12 @@ func (m *mediaFlow) adopt(t bwe.Time, res sendside.Result) {
 			m.probeQueue = append(m.probeQueue, pendingProbe{req: p, minBytes: p.Cluster().MinBytes})
 		}
 	}
-	changed := res.Encoder != m.target || res.Target != m.estimate
-	m.target, m.estimate = res.Encoder, res.Target
+	enc := res.Encoder
+	if enc == 0 {
+		enc = res.Target
+	}
+	changed := enc != m.target || res.Target != m.estimate
+	m.target, m.estimate = enc, res.Target
 	if !m.sent || !m.active(t) {
 		if len(m.probeQueue) > 0 && m.nextSend == bwe.MaxTime {
 			m.nextSend = t

@@ -75,6 +75,14 @@ type Metrics struct {
 	LossRate float64
 	// MeanTarget is the mean of the sampled targets in the steady part.
 	MeanTarget bwe.Bitrate
+	// MaxEstimate is the highest sampled estimate (the estimator's
+	// target, before any encoder rate controller) in the steady part.
+	MaxEstimate bwe.Bitrate
+	// RampUp is, if RampedUp, the time from the flow's start until its
+	// sampled estimate first reached RampUpShare of the capacity at that
+	// sample (at the resolution of Scenario.SampleInterval).
+	RampUp   time.Duration
+	RampedUp bool
 	// Overuses counts the overuse signals during the steady part: the
 	// feedback reports after which the detector said "overusing" and
 	// after the previous one it did not.
@@ -117,6 +125,10 @@ type Metrics struct {
 	// of the mean capacity as the reference rate.
 	Score float64
 }
+
+// RampUpShare is the share of the capacity the estimate must reach to
+// end the ramp-up ([Metrics.RampUp]): 0.8.
+const RampUpShare = 0.8
 
 // PhaseConvergence is the convergence of a flow's target after one event.
 type PhaseConvergence struct {
@@ -212,7 +224,11 @@ func (e *mediaFlow) metrics() Metrics {
 		s.QueueDelay = lastQueue
 		if s.At >= e.e.warmup {
 			m.MeanTarget += s.Target
+			m.MaxEstimate = max(m.MaxEstimate, s.Estimate)
 			n++
+		}
+		if !m.RampedUp && s.At >= e.start && s.Capacity > 0 && s.Estimate.Float() >= RampUpShare*s.Capacity.Float() {
+			m.RampUp, m.RampedUp = s.At.Sub(e.start), true
 		}
 	}
 	if n > 0 {

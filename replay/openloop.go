@@ -150,7 +150,9 @@ func RunRecord(s traces.Scenario, est Estimator, w *traces.FeedbackWriter) (*Res
 		return nil, err
 	}
 	e.record = w
-	e.loop()
+	if err := e.run(); err != nil {
+		return nil, err
+	}
 	if e.recordErr != nil {
 		return nil, fmt.Errorf("replay: scenario %q: recording feedback: %w", e.s.Name, e.recordErr)
 	}

@@ -94,7 +94,9 @@ func Run(s traces.Scenario, est Estimator) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.loop()
+	if err := e.run(); err != nil {
+		return nil, err
+	}
 	return e.finish(), nil
 }
 
@@ -142,6 +144,7 @@ func newEmulation(s traces.Scenario, est Estimator) (*emulation, error) {
 	for i, f := range s.Flows {
 		m, err := newMediaFlow(e, i, f)
 		if err != nil {
+			e.closeEstimators()
 			return nil, fmt.Errorf("replay: scenario %q: flow %q: %w", s.Name, f.Name, err)
 		}
 		e.flows = append(e.flows, m)
@@ -149,6 +152,7 @@ func newEmulation(s traces.Scenario, est Estimator) (*emulation, error) {
 	for i, c := range s.Cross {
 		x, err := newCrossFlow(e, i, c)
 		if err != nil {
+			e.closeEstimators()
 			return nil, fmt.Errorf("replay: scenario %q: cross flow %q: %w", s.Name, c.Name, err)
 		}
 		e.cross = append(e.cross, x)
@@ -163,6 +167,27 @@ func (e *emulation) paths(reverse bool) (out, back *Link) {
 		return e.bwd, e.fwd
 	}
 	return e.fwd, e.bwd
+}
+
+// run runs the emulation to its end and closes the flows' estimators.
+func (e *emulation) run() error {
+	e.loop()
+	return e.closeEstimators()
+}
+
+// closeEstimators closes the estimators of the flows that have a Close
+// method (an adapter may hold goroutines or files), and returns the first
+// error.
+func (e *emulation) closeEstimators() error {
+	var first error
+	for _, f := range e.flows {
+		if c, ok := f.est.(interface{ Close() error }); ok {
+			if err := c.Close(); err != nil && first == nil {
+				first = fmt.Errorf("replay: scenario %q: flow %q: closing the estimator: %w", e.s.Name, f.cfg.Name, err)
+			}
+		}
+	}
+	return first
 }
 
 // loop runs events in time order until the end of the run.

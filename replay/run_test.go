@@ -217,7 +217,7 @@ func TestRunReportsEveryPacketOnce(t *testing.T) {
 	}
 	e.loop()
 	m := e.flows[0]
-	st := m.est.DelayStats()
+	st := m.est.(coreFlow).DelayStats()
 	lost, acked := 0, 0
 	for _, fb := range m.inFlight {
 		if fb.lo < acked || (acked > 0 && fb.lo != acked) {

@@ -2,7 +2,9 @@ package replay
 
 import (
 	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/delaybased"
 	"github.com/bwelab/bwe/replay/metrics"
+	"github.com/bwelab/bwe/sendside"
 )
 
 // Summary describes a run as a whole, over its steady part.
@@ -23,12 +25,17 @@ type Summary struct {
 
 // finish completes the flow's samples and returns its result.
 func (m *mediaFlow) finish() FlowResult {
+	var st sendside.Stats
+	var ds delaybased.Stats
+	if c, ok := m.est.(coreFlow); ok {
+		st, ds = c.Stats(), c.DelayStats()
+	}
 	return FlowResult{
 		Name:         m.cfg.Name,
 		Metrics:      m.metrics(),
 		Series:       m.samples,
-		Estimator:    m.est.Stats(),
-		Delay:        m.est.DelayStats(),
+		Estimator:    st,
+		Delay:        ds,
 		Packets:      len(m.packets),
 		ProbePackets: m.probePackets,
 		Frames:       m.frames,

@@ -32,6 +32,7 @@ var genFamilies = []genFamily{
 	{"jitter", "jitter-", genNoError(RTTJitter)},
 	{"bursty", "bursty-", genNoError(BurstyLoss)},
 	{"app-limited", "app-limited-", genNoError(AppLimited)},
+	{"reference", "reference-", genNoError(Reference)},
 	{"traces", "trace-", genEmbedded},
 	{"corpus", "", func(seed uint64) ([]Scenario, error) { return genCorpus(seed) }},
 }
@@ -44,6 +45,7 @@ var genFamilies = []genFamily{
 //	jitter       RTT jitter without loss ([RTTJitter])
 //	bursty       Gilbert–Elliott bursty loss ([BurstyLoss])
 //	app-limited  application-limited senders ([AppLimited])
+//	reference    the cases in which pion's gcc was measured ([Reference])
 //	traces       the embedded real capacity traces ([Corpus], [FromTrace]),
 //	             DefaultTraceDuration each
 //	corpus       the default corpus ([DefaultCorpus])

@@ -59,6 +59,7 @@ func ExampleFamilies() {
 	// jitter 10
 	// bursty 6
 	// app-limited 3
+	// reference 7
 	// traces
 	// corpus
 }

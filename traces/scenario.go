@@ -246,7 +246,8 @@ type VideoConfig struct {
 	// at the same rate. Default 4.
 	KeyframeFactor float64
 	// Lag is the time constant with which the encoder's output rate
-	// follows the target (first-order lag). Default 200 ms.
+	// follows the target (first-order lag). Default 200 ms. Negative:
+	// none, a perfect encoder.
 	Lag time.Duration
 	// Variation is the relative standard deviation of frame sizes around
 	// the encoder rate (drawn from a normal distribution, truncated at
@@ -519,6 +520,8 @@ func (f *Flow) withDefaults() {
 	}
 	if v.Lag == 0 {
 		v.Lag = DefaultLag
+	} else if v.Lag < 0 {
+		v.Lag = 0
 	}
 	if v.Variation == 0 {
 		v.Variation = DefaultVariation
