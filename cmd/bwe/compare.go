@@ -5,13 +5,36 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bwelab/bwe/bench/piongcc"
+	"github.com/bwelab/bwe/internal/bubble"
 	"github.com/bwelab/bwe/replay"
 	"github.com/bwelab/bwe/traces"
 )
+
+// incumbents are the estimators of other code bases that -against names,
+// each run in its own synctest bubble because it reads the wall clock.
+var incumbents = map[string]func() replay.Estimator{
+	"pion": piongcc.Estimator,
+}
+
+// incumbentNames lists the names -against accepts.
+func incumbentNames() string {
+	names := make([]string, 0, len(incumbents))
+	for n := range incumbents {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+// runBubbles runs body with a runner of synctest bubbles (bubble.Main);
+// tests, which cannot run the test runner again, give their own.
+var runBubbles = bubble.Main
 
 // compareRow is one estimator on one scenario in a comparison, with its
 // ratios to the first estimator on the same scenario (nil where the first
@@ -52,16 +75,80 @@ var compareGroup = []column{
 	columnByKey("mean_target_mbps"), columnByKey("score"),
 }
 
+// compareLine is one scenario of the wide table: for each estimator the
+// values of compareGroup's columns, and for each estimator after the first
+// its utilization and p95 queuing-delay ratios to the first (NaN where
+// undefined).
+type compareLine struct {
+	scenario string
+	vals     [][]float64
+	ratios   [][2]float64
+}
+
+// compareLines groups rows (scenario by scenario, one row per estimator;
+// a scenario may come once per seed) into one line per scenario name, in
+// first-seen order, each value the mean over the seeds; the ratios are
+// those of the means.
+func compareLines(rows []row, k int) []compareLine {
+	var order []string
+	values := map[string][][][]float64{} // scenario → estimator → column → per seed
+	for i := 0; i+k <= len(rows); i += k {
+		name := rows[i].Scenario
+		v, ok := values[name]
+		if !ok {
+			v = make([][][]float64, k)
+			for j := range v {
+				v[j] = make([][]float64, len(compareGroup))
+			}
+			order = append(order, name)
+		}
+		for j := range k {
+			for c, col := range compareGroup {
+				v[j][c] = append(v[j][c], col.get(rows[i+j]))
+			}
+		}
+		values[name] = v
+	}
+	util, q95 := slices.IndexFunc(compareGroup, func(c column) bool { return c.key == "utilization" }),
+		slices.IndexFunc(compareGroup, func(c column) bool { return c.key == "queue_p95_ms" })
+	out := make([]compareLine, 0, len(order))
+	for _, name := range order {
+		l := compareLine{scenario: name, vals: make([][]float64, k)}
+		for j := range k {
+			l.vals[j] = make([]float64, len(compareGroup))
+			for c := range compareGroup {
+				l.vals[j][c] = math.NaN()
+				if st, ok := meanStd(values[name][j][c]); ok {
+					l.vals[j][c] = st.Mean
+				}
+			}
+		}
+		for j := 1; j < k; j++ {
+			l.ratios = append(l.ratios, [2]float64{val(ratio(l.vals[j][util], l.vals[0][util])), val(ratio(l.vals[j][q95], l.vals[0][q95]))})
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// val returns *p, NaN if p is nil.
+func val(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
 // writeCompareTable writes the wide table: one line per scenario, a
 // column group per estimator, then the ratios of every other estimator to
 // the first; a last line gives the mean of each column (the geometric
 // mean for ratios).
-func writeCompareTable(w io.Writer, rows []compareRow, names []string) error {
+func writeCompareTable(w io.Writer, lines []compareLine, names []string) error {
 	k := len(names)
 	tw := newTable(w)
 	var scen []string
-	for s := 0; s+k <= len(rows); s += k {
-		scen = append(scen, rows[s].Scenario)
+	for _, l := range lines {
+		scen = append(scen, l.scenario)
 	}
 	h0, scen := leftColumn("scenario", append(scen, "mean"))
 	head := []string{h0}
@@ -96,24 +183,18 @@ func writeCompareTable(w io.Writer, rows []compareRow, names []string) error {
 		}
 		return append(cells, formatNum(x, prec))
 	}
-	val := func(p *float64) float64 {
-		if p == nil {
-			return math.NaN()
-		}
-		return *p
-	}
-	for s := 0; s+k <= len(rows); s += k {
-		cells := []string{scen[s/k]}
+	for n, l := range lines {
+		cells := []string{scen[n]}
 		j := 0
 		for i := range k {
-			for _, c := range compareGroup {
-				cells = add(cells, j, c.get(rows[s+i].row), c.prec, false)
+			for c, col := range compareGroup {
+				cells = add(cells, j, l.vals[i][c], col.prec, false)
 				j++
 			}
 		}
-		for i := 1; i < k; i++ {
-			cells = add(cells, j, val(rows[s+i].UtilizationRatio), 3, true)
-			cells = add(cells, j+1, val(rows[s+i].QueueP95Ratio), 3, true)
+		for _, r := range l.ratios {
+			cells = add(cells, j, r[0], 3, true)
+			cells = add(cells, j+1, r[1], 3, true)
 			j += 2
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
@@ -180,10 +261,19 @@ scenarios, every run in parallel, and prints their metrics side by side:
 in a table, one line per scenario with a column group per estimator and
 the ratios of utilization and p95 queuing delay to the first estimator's
 (a last line averages every column, ratios geometrically); in CSV or
-JSON, one record per scenario and estimator.
+JSON, one record per scenario, seed and estimator. With several -seeds,
+a table line gives each metric's mean over the seeds.
+
+-against pion puts pion/interceptor's gcc (gcc.NewSendSideBWE, v0.1.51,
+unmodified) first, as the reference of the ratios: it runs through the
+same emulator in virtual time, in a synctest bubble per run, with every
+packet at its own departure time. Its runs are not bit-reproducible: it
+processes each feedback on two goroutines whose order varies.
 `)
 	var ests estimatorList
-	c.fs.Var(&ests, "estimator", estimatorHelp+"\n(repeat: at least two; the first is the reference of the ratios)")
+	c.fs.Var(&ests, "estimator", estimatorHelp+"\n(repeat: at least two, or one with -against; the first is the reference of the ratios)")
+	against := c.fs.String("against", "", "`incumbent` to compare with, first in the table: "+incumbentNames())
+	seedsFlag := c.fs.String("seeds", "", "`seeds` to run every scenario with, a list such as 1-5 or 1,3 (default: -seed)")
 	var sf scenarioFlags
 	sf.register(c.fs, true)
 	workers := workersFlag(c.fs)
@@ -191,11 +281,28 @@ JSON, one record per scenario and estimator.
 	if code := c.parse(args, stdout, stderr); code >= 0 {
 		return code
 	}
+	if *against != "" {
+		inc, ok := incumbents[*against]
+		if !ok {
+			return c.usageError(stderr, "-against %q: want one of %s", *against, incumbentNames())
+		}
+		if len(ests) == 0 {
+			ests = estimatorList{defaultEstimator()}
+		}
+		ests = append(estimatorList{inc()}, ests...)
+	}
+	seeds := []uint64{sf.seed}
+	if *seedsFlag != "" {
+		var err error
+		if seeds, err = parseSeeds(*seedsFlag); err != nil {
+			return c.usageError(stderr, "-seeds: %v", err)
+		}
+	}
 	switch {
 	case len(c.rest) > 0:
 		return c.usageError(stderr, "unexpected argument %q", c.rest[0])
 	case len(ests) < 2:
-		return c.usageError(stderr, "-estimator: give at least two estimators to compare")
+		return c.usageError(stderr, "-estimator: give at least two estimators to compare, or one and -against")
 	case *workers < 1:
 		return c.usageError(stderr, "-j %d: want at least 1", *workers)
 	case sf.duration < 0:
@@ -204,12 +311,17 @@ JSON, one record per scenario and estimator.
 	if err := parseFormat(*format); err != nil {
 		return c.usageError(stderr, "%v", err)
 	}
-	scenarios, err := newResolver(&sf).resolve(sf.selectors(), sf.seed)
-	if err != nil {
-		return c.report(stderr, err)
+	res := newResolver(&sf)
+	var scenarios []traces.Scenario
+	for _, seed := range seeds {
+		ss, err := res.resolve(sf.selectors(), seed)
+		if err != nil {
+			return c.report(stderr, err)
+		}
+		scenarios = append(scenarios, ss...)
 	}
 	start := time.Now()
-	rows, err := compareRuns(scenarios, ests, *workers)
+	rows, err := compareAll(scenarios, ests, *workers)
 	if err != nil {
 		return c.fail(stderr, err)
 	}
@@ -227,7 +339,10 @@ JSON, one record per scenario and estimator.
 		for i, e := range ests {
 			names[i] = e.Name
 		}
-		if err = writeCompareTable(stdout, cr, names); err == nil {
+		if len(seeds) > 1 {
+			fmt.Fprintf(stdout, "Means over %d seeds (%s).\n", len(seeds), formatSeeds(seeds))
+		}
+		if err = writeCompareTable(stdout, compareLines(rows, len(ests)), names); err == nil {
 			fmt.Fprintf(stdout, "\n%d runs in %.1f s wall time on %d workers\n", len(rows), time.Since(start).Seconds(), *workers)
 		}
 	}
@@ -237,9 +352,25 @@ JSON, one record per scenario and estimator.
 	return exitOK
 }
 
+// compareAll runs compareRuns, in synctest bubbles if an estimator is an
+// incumbent.
+func compareAll(scenarios []traces.Scenario, ests []replay.Estimator, workers int) ([]row, error) {
+	if !slices.ContainsFunc(ests, func(e replay.Estimator) bool { return e.New != nil }) {
+		return compareRuns(scenarios, ests, workers, nil)
+	}
+	var rows []row
+	err := runBubbles(func(run bubble.Runner) error {
+		var err error
+		rows, err = compareRuns(scenarios, ests, workers, run)
+		return err
+	})
+	return rows, err
+}
+
 // compareRuns runs every estimator on every scenario in parallel and
-// returns the rows scenario by scenario, estimators in order.
-func compareRuns(scenarios []traces.Scenario, ests []replay.Estimator, workers int) ([]row, error) {
+// returns the rows scenario by scenario, estimators in order. Runs of an
+// estimator built by New (an incumbent) go through inBubble.
+func compareRuns(scenarios []traces.Scenario, ests []replay.Estimator, workers int, inBubble bubble.Runner) ([]row, error) {
 	k := len(ests)
 	type result struct {
 		r   row
@@ -247,7 +378,13 @@ func compareRuns(scenarios []traces.Scenario, ests []replay.Estimator, workers i
 	}
 	res := parallel(len(scenarios)*k, workers, func(i int) result {
 		s, e := scenarios[i/k], ests[i%k]
-		r, err := replay.Run(s, e)
+		var r *replay.Result
+		var err error
+		if e.New != nil {
+			inBubble(func() { r, err = replay.Run(s, e) })
+		} else {
+			r, err = replay.Run(s, e)
+		}
 		if err != nil {
 			return result{err: fmt.Errorf("%s with %s: %w", s.Name, e.Name, err)}
 		}
