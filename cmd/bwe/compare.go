@@ -356,12 +356,12 @@ processes each feedback on two goroutines whose order varies.
 // incumbent.
 func compareAll(scenarios []traces.Scenario, ests []replay.Estimator, workers int) ([]row, error) {
 	if !slices.ContainsFunc(ests, func(e replay.Estimator) bool { return e.New != nil }) {
-		return compareRuns(scenarios, ests, workers, nil)
+		return compareRuns(scenarios, ests, workers, nil, nil)
 	}
 	var rows []row
 	err := runBubbles(func(run bubble.Runner) error {
 		var err error
-		rows, err = compareRuns(scenarios, ests, workers, run)
+		rows, err = compareRuns(scenarios, ests, workers, run, nil)
 		return err
 	})
 	return rows, err
@@ -369,13 +369,15 @@ func compareAll(scenarios []traces.Scenario, ests []replay.Estimator, workers in
 
 // compareRuns runs every estimator on every scenario in parallel and
 // returns the rows scenario by scenario, estimators in order. Runs of an
-// estimator built by New (an incumbent) go through inBubble.
-func compareRuns(scenarios []traces.Scenario, ests []replay.Estimator, workers int, inBubble bubble.Runner) ([]row, error) {
+// estimator built by New (an incumbent) go through inBubble. progress, if
+// set, is told of every finished run.
+func compareRuns(scenarios []traces.Scenario, ests []replay.Estimator, workers int, inBubble bubble.Runner, progress func(done, total int)) ([]row, error) {
 	k := len(ests)
 	type result struct {
 		r   row
 		err error
 	}
+	done := 0
 	res := parallel(len(scenarios)*k, workers, func(i int) result {
 		s, e := scenarios[i/k], ests[i%k]
 		var r *replay.Result
@@ -389,7 +391,12 @@ func compareRuns(scenarios []traces.Scenario, ests []replay.Estimator, workers i
 			return result{err: fmt.Errorf("%s with %s: %w", s.Name, e.Name, err)}
 		}
 		return result{r: rowOf(r)}
-	}, nil)
+	}, func(int, result) {
+		if progress != nil {
+			done++
+			progress(done, len(scenarios)*k)
+		}
+	})
 	rows := make([]row, len(res))
 	for i, x := range res {
 		if x.err != nil {

@@ -15,6 +15,7 @@
 //	sweep      estimators × scenarios × seeds, resumable and shardable
 //	merge      the table of one or more sweep directories
 //	plot       re-draw figures from a CSV written by the other commands
+//	report     compare with pion's gcc everywhere and write docs/results.md
 //
 // Run "bwe <command> -h" for the flags of a command. The exit status is 0
 // on success, 1 if a run or a file failed, and 2 for a usage error.
@@ -50,6 +51,8 @@ Commands:
 	           shardable over a cluster (Kubernetes Indexed Job, Slurm)
 	merge      merge sweep directories into one table (mean ± std)
 	plot       re-draw figures from a CSV written by the other commands
+	report     compare with pion's gcc on every scenario and real trace,
+	           over several seeds, and write docs/results.md
 
 Run "bwe <command> -h" for the flags of a command. Exit status: 0 on
 success, 1 if a run or a file failed, 2 for a usage error.
@@ -68,6 +71,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"sweep":    cmdSweep,
 	"merge":    cmdMerge,
 	"plot":     cmdPlot,
+	"report":   cmdReport,
 }
 
 // run executes the command line args and returns the exit status.
