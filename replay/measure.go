@@ -80,13 +80,14 @@ func (m *mediaFlow) frameMetrics(out *Metrics, arr []arrival) {
 	video := 1.0
 	if m.frames > 0 {
 		// A frame is rendered when its last packet arrives, if all of its
-		// packets arrive.
+		// media packets arrive or are repaired by FEC.
 		type frame struct {
 			done    bwe.Time
 			missing bool
 			sent    bwe.Time
 		}
 		frames := make([]frame, m.frameNo+1)
+		groupLost := m.groupLosses()
 		for i := range m.packets {
 			p := &m.packets[i]
 			if p.frame <= 0 {
@@ -96,10 +97,13 @@ func (m *mediaFlow) frameMetrics(out *Metrics, arr []arrival) {
 			if f.sent == 0 {
 				f.sent = p.send
 			}
-			if p.fate.Outcome != Delivered {
-				f.missing = true
-			} else {
+			switch {
+			case p.fate.Outcome == Delivered:
+				// A repair waits for the group's parity: the frame is
+				// done when every packet of it that arrived has arrived.
 				f.done = max(f.done, p.fate.Arrival)
+			case !p.parity && !repaired(p, groupLost):
+				f.missing = true
 			}
 		}
 		var rendered []bwe.Time

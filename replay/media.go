@@ -19,17 +19,21 @@ const maxPacerQueue = 2 * time.Second
 // packet is the emulation's record of one sent packet; its index in its
 // flow's log is its transport sequence number.
 type packet struct {
-	send  bwe.Time
-	size  bwe.ByteCount
-	probe int32 // probe cluster id, 0 for media
-	frame int64 // video frame number from 1, 0 for padding and greedy media
-	fate  Fate
+	send   bwe.Time
+	size   bwe.ByteCount
+	probe  int32 // probe cluster id, 0 for media
+	parity bool  // an FEC parity packet
+	frame  int64 // video frame number from 1, 0 for padding and greedy media
+	group  int64 // FEC group from 1, 0 if unprotected
+	fate   Fate
 }
 
-// queuedPacket is a media packet waiting at the pacer.
+// queuedPacket is a media or parity packet waiting at the pacer.
 type queuedPacket struct {
-	size  bwe.ByteCount
-	frame int64
+	size   bwe.ByteCount
+	frame  int64
+	group  int64
+	parity bool
 }
 
 // report is a feedback report on its way back to the sender: it covers
@@ -88,6 +92,7 @@ type mediaFlow struct {
 	lastFrame bwe.Time
 	nextKey   bwe.Time
 	keyNext   bool
+	fecGroups int64 // FEC groups formed so far
 	rng       *rand.Rand
 	queue     []queuedPacket // pacer queue; queue[qhead:] is live
 	qhead     int
@@ -235,6 +240,12 @@ func (m *mediaFlow) resumeAt(t bwe.Time) bwe.Time {
 	return bwe.MaxTime
 }
 
+// fecGroup returns the FEC group of the frames the source produces now:
+// media packets per parity packet, 0 for none.
+func (m *mediaFlow) fecGroup() int {
+	return m.cfg.FECGroup
+}
+
 // mediaRate is the rate the source produces media at: the encoder's target, at
 // least MinRate, at most AppRate when the application is limited.
 func (m *mediaFlow) mediaRate() bwe.Bitrate {
@@ -305,13 +316,25 @@ func (m *mediaFlow) frame(t bwe.Time) {
 	}
 	size := bwe.ByteCount(max(1, math.Round(bytes)))
 	n := (size + m.cfg.PacketSize - 1) / m.cfg.PacketSize
-	for k := range n {
+	k := bwe.ByteCount(m.fecGroup())
+	var group int64
+	var largest bwe.ByteCount
+	for i := range n {
 		p := size / n
-		if k < size%n {
+		if i < size%n {
 			p++
 		}
-		m.queue = append(m.queue, queuedPacket{size: p, frame: m.frameNo})
+		if k > 0 && i%k == 0 {
+			m.fecGroups++
+			group, largest = m.fecGroups, 0
+		}
+		m.queue = append(m.queue, queuedPacket{size: p, frame: m.frameNo, group: group})
 		m.qbytes += p
+		largest = max(largest, p)
+		if k > 0 && (i%k == k-1 || i == n-1) {
+			m.queue = append(m.queue, queuedPacket{size: largest, frame: m.frameNo, group: group, parity: true})
+			m.qbytes += largest
+		}
 	}
 	if m.nextSend == bwe.MaxTime {
 		m.nextSend = t
@@ -338,10 +361,12 @@ func (m *mediaFlow) send(t bwe.Time) {
 		return
 	}
 	var id int32
-	var frame int64
+	var frame, group int64
+	var parity bool
 	size := m.cfg.PacketSize
 	if m.cfg.Source != traces.Greedy && m.qhead < len(m.queue) {
-		size, frame = m.queue[m.qhead].size, m.queue[m.qhead].frame
+		q := &m.queue[m.qhead]
+		size, frame, group, parity = q.size, q.frame, q.group, q.parity
 		m.qhead++
 		m.qbytes -= size
 		if m.qhead == len(m.queue) {
@@ -363,7 +388,7 @@ func (m *mediaFlow) send(t bwe.Time) {
 	}
 	m.est.OnSent(bwe.PacketResult{Seq: int64(len(m.packets)), SendTime: t, Size: size, ProbeCluster: id})
 	fate := m.out.SendOn(m.lane, t, size, m.cfg.ExtraDelay)
-	m.packets = append(m.packets, packet{send: t, size: size, probe: id, frame: frame, fate: fate})
+	m.packets = append(m.packets, packet{send: t, size: size, probe: id, parity: parity, frame: frame, group: group, fate: fate})
 	m.lastSend, m.lastSize, m.sent = t, size, true
 	if m.cfg.Source == traces.Greedy || len(m.probeQueue) > 0 || m.qhead < len(m.queue) {
 		m.nextSend = t.Add(m.interval(size))

@@ -73,6 +73,12 @@ type Metrics struct {
 	Sent, Lost int
 	// LossRate is Lost ÷ Sent, 0 if nothing was sent.
 	LossRate float64
+	// Parity counts the FEC parity packets among Sent, and ResidualLoss
+	// is the share of the media packets (parity excluded) sent during the
+	// steady part that were lost and not repaired by their FEC group; it
+	// equals the media loss rate without FEC.
+	Parity       int
+	ResidualLoss float64
 	// MeanTarget is the mean of the sampled targets in the steady part.
 	MeanTarget bwe.Bitrate
 	// MaxEstimate is the highest sampled estimate (the estimator's
@@ -162,6 +168,8 @@ func (e *mediaFlow) metrics() Metrics {
 	// Per-packet counts over the steady part.
 	var delivered int64 // bits that left the bottleneck in [warmup, end)
 	var queueing []time.Duration
+	groupLost := e.groupLosses()
+	var media, residual int
 	for i := range e.packets {
 		p := &e.packets[i]
 		ok := p.fate.Outcome == Delivered
@@ -172,6 +180,14 @@ func (e *mediaFlow) metrics() Metrics {
 			continue
 		}
 		m.Sent++
+		if p.parity {
+			m.Parity++
+		} else {
+			media++
+			if !ok && !repaired(p, groupLost) {
+				residual++
+			}
+		}
 		if !ok {
 			m.Lost++
 			continue
@@ -180,6 +196,9 @@ func (e *mediaFlow) metrics() Metrics {
 	}
 	if m.Sent > 0 {
 		m.LossRate = float64(m.Lost) / float64(m.Sent)
+	}
+	if media > 0 {
+		m.ResidualLoss = float64(residual) / float64(media)
 	}
 	if c := capacityBits(e.out, e.e.warmup, e.e.end); c > 0 {
 		m.Utilization = min(float64(delivered)/c, 1)
@@ -237,6 +256,28 @@ func (e *mediaFlow) metrics() Metrics {
 	e.seriesMetrics(&m)
 	e.frameMetrics(&m, arr)
 	return m
+}
+
+// groupLosses returns, indexed by FEC group, how many of each group's
+// packets (media and parity) never arrived.
+func (m *mediaFlow) groupLosses() []int32 {
+	if m.fecGroups == 0 {
+		return nil
+	}
+	lost := make([]int32, m.fecGroups+1)
+	for i := range m.packets {
+		p := &m.packets[i]
+		if p.group > 0 && p.fate.Outcome != Delivered {
+			lost[p.group]++
+		}
+	}
+	return lost
+}
+
+// repaired reports whether the lost packet p is recovered by its FEC
+// group: one parity packet recovers one loss in its group.
+func repaired(p *packet, groupLost []int32) bool {
+	return p.group > 0 && groupLost[p.group] <= 1
 }
 
 // capacityBits returns the bits the bottleneck could carry over [from, to).

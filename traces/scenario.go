@@ -16,6 +16,9 @@ const (
 	// MaxLinkRate is the largest capacity a path may have (1 Tbps). It
 	// keeps the emulator's integer arithmetic far from overflow.
 	MaxLinkRate = 1000 * bwe.Gbps
+	// MaxFECGroup is the largest FEC group (media packets per parity
+	// packet) of a flow.
+	MaxFECGroup = 1000
 	// MaxPacketSize is the largest packet a flow may send (1 MiB).
 	MaxPacketSize bwe.ByteCount = 1 << 20
 	// MaxFlows bounds the media flows plus cross-traffic flows of one
@@ -232,6 +235,15 @@ type Flow struct {
 	Source Source
 	// Video shapes a Video source.
 	Video VideoConfig
+	// FECGroup, if positive, protects a Video source's frames with parity
+	// FEC: one parity packet (as large as the largest packet it covers)
+	// after every FECGroup media packets of a frame, and after the frame's
+	// last partial group. A group whose media and parity packets lose at
+	// most one packet is repaired (an XOR parity code, as ULPFEC or
+	// FlexFEC with one row). The parity packets are sent on top of the
+	// encoder's output. Default 0: no FEC, unless the estimator asks for
+	// protection.
+	FECGroup int
 }
 
 // VideoConfig shapes a video-like source. Zero fields take the defaults
@@ -677,6 +689,7 @@ func (fl *Flow) validate(name string, run time.Duration) error {
 	p.set(!validRate(fl.AppRate), f("AppRate"), "%d bps is outside [0, %v]", int64(fl.AppRate), MaxLinkRate)
 	p.set(fl.PacketSize < 1 || fl.PacketSize > MaxPacketSize, f("PacketSize"), "%d bytes is outside [1, %d]", fl.PacketSize, MaxPacketSize)
 	p.set(fl.Source > Greedy, f("Source"), "%v is not a source", fl.Source)
+	p.set(fl.FECGroup < 0 || fl.FECGroup > MaxFECGroup, f("FECGroup"), "%d is outside [0, %d]", fl.FECGroup, MaxFECGroup)
 	v := fl.Video
 	p.set(v.FrameRate < 1 || v.FrameRate > 1000, f("Video.FrameRate"), "%d is outside [1, 1000]", v.FrameRate)
 	p.set(v.KeyframeInterval < 0, f("Video.KeyframeInterval"), "%v is negative", v.KeyframeInterval)
