@@ -266,7 +266,7 @@ func (l *Link) SendOn(lane int, at bwe.Time, size bwe.ByteCount, extra time.Dura
 	l.lastSend = at
 	l.stats.Sent++
 
-	if l.lost() {
+	if l.lost(at) {
 		l.stats.RandomLosses++
 		return Fate{Outcome: RandomLoss}
 	}
@@ -302,10 +302,25 @@ func (l *Link) SendOn(lane int, at bwe.Time, size bwe.ByteCount, extra time.Dura
 	return Fate{Outcome: Delivered, Departure: departure, Arrival: arrival}
 }
 
-// lost draws whether the next packet is lost at entry: Bernoulli loss,
-// then the Gilbert–Elliott chain, which moves after every packet.
-func (l *Link) lost() bool {
+// episodeLoss returns the loss rate of the loss episode in force at t, 0
+// if none.
+func (l *Link) episodeLoss(t bwe.Time) float64 {
+	for _, e := range l.cfg.LossEpisodes {
+		if d := duration(t); d >= e.From && d < e.To {
+			return e.Rate
+		}
+	}
+	return 0
+}
+
+// lost draws whether the packet entering at t is lost: Bernoulli loss,
+// then the loss episode in force, then the Gilbert–Elliott chain, which
+// moves after every packet.
+func (l *Link) lost(t bwe.Time) bool {
 	lost := l.cfg.Loss > 0 && l.loss.Float64() < l.cfg.Loss
+	if p := l.episodeLoss(t); p > 0 && l.loss.Float64() < p {
+		lost = true
+	}
 	if g := l.cfg.Burst; g.Enabled() {
 		p := g.LossGood
 		if l.bad {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/netstate"
 	"github.com/bwelab/bwe/probe"
 	"github.com/bwelab/bwe/sendside"
 	"github.com/bwelab/bwe/traces"
@@ -108,6 +109,10 @@ type mediaFlow struct {
 	fbLost    int
 
 	samples []Sample
+
+	// Network statistics per interval, when RunNetState asks for them.
+	netstate *netstate.Extractor
+	steps    []netstate.Step
 }
 
 func newMediaFlow(e *emulation, i int, f traces.Flow) (*mediaFlow, error) {
@@ -469,6 +474,7 @@ func (m *mediaFlow) deliver(r report) {
 		m.e.recordErr = m.e.record.Write(fb)
 	}
 	res := m.est.Update(fb)
+	m.observeNetState(fb, res.Target, res.RTT)
 	if res.Delay.Detection.Usage == bwe.Overusing && m.last.Delay.Detection.Usage != bwe.Overusing && r.at >= m.e.warmup {
 		m.overuses++
 	}

@@ -31,6 +31,7 @@ var genFamilies = []genFamily{
 	{"weak", "weak-", genNoError(WeakNetwork)},
 	{"jitter", "jitter-", genNoError(RTTJitter)},
 	{"bursty", "bursty-", genNoError(BurstyLoss)},
+	{"episodes", "episodes-", genNoError(Episodes)},
 	{"app-limited", "app-limited-", genNoError(AppLimited)},
 	{"reference", "reference-", genNoError(Reference)},
 	{"traces", "trace-", genEmbedded},
@@ -44,6 +45,7 @@ var genFamilies = []genFamily{
 //	weak         weak networks: 150 ms RTT, 5–20 % loss ([WeakNetwork])
 //	jitter       RTT jitter without loss ([RTTJitter])
 //	bursty       Gilbert–Elliott bursty loss ([BurstyLoss])
+//	episodes     episodes of random loss on clean links ([Episodes])
 //	app-limited  application-limited senders ([AppLimited])
 //	reference    the cases in which pion's gcc was measured ([Reference])
 //	traces       the embedded real capacity traces ([Corpus], [FromTrace]),

@@ -58,6 +58,7 @@ func ExampleFamilies() {
 	// weak 8
 	// jitter 10
 	// bursty 6
+	// episodes 6
 	// app-limited 3
 	// reference 7
 	// traces

@@ -2,6 +2,7 @@ package traces
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -113,6 +114,11 @@ type Path struct {
 	// Loss is the probability, in [0, 1], that a packet is lost when it
 	// enters the path, independently of every other packet (Bernoulli).
 	Loss float64
+	// LossEpisodes are spans of the run during which packets entering the
+	// path are also lost at random, independently, at the episode's rate
+	// (a fading or congested stretch of a mobile link). They may not
+	// overlap.
+	LossEpisodes []LossEpisode
 	// Burst, if enabled, loses packets in bursts on top of Loss.
 	Burst GilbertElliott
 	// Jitter adds to each packet an extra delay drawn uniformly from
@@ -390,6 +396,12 @@ type Capacity interface {
 	NextChange(t bwe.Time) bwe.Time
 }
 
+// LossEpisode is a span [From, To) of a run with a random loss rate.
+type LossEpisode struct {
+	From, To time.Duration
+	Rate     float64
+}
+
 // Step is one piece of a [Steps] schedule: from At on (since the start of
 // the run), the capacity is Capacity.
 type Step struct {
@@ -510,6 +522,7 @@ func (p Path) withDefaults() Path {
 	if p.WalkRange > 0 && p.WalkInterval == 0 {
 		p.WalkInterval = DefaultWalkInterval
 	}
+	p.LossEpisodes = slices.Clone(p.LossEpisodes)
 	return p
 }
 
@@ -658,6 +671,14 @@ func (c Path) validate(name string) error {
 	p.set(c.QueueBytes > 0 && c.QueueDelay > 0, f("QueueBytes"), "and QueueDelay are both set")
 	p.set(c.Delay < 0 || c.Delay > time.Hour, f("Delay"), "%v is outside [0, 1h]", c.Delay)
 	p.set(!probability(c.Loss), f("Loss"), "%v is outside [0, 1]", c.Loss)
+	var prevEnd time.Duration
+	for i, e := range c.LossEpisodes {
+		fi := f(fmt.Sprintf("LossEpisodes[%d]", i))
+		p.set(e.From < 0 || e.To <= e.From, fi, "[%v, %v) is not a span", e.From, e.To)
+		p.set(!probability(e.Rate), fi, "rate %v is outside [0, 1]", e.Rate)
+		p.set(i > 0 && e.From < prevEnd, fi, "starts at %v, before the previous episode ends (%v)", e.From, prevEnd)
+		prevEnd = e.To
+	}
 	g := c.Burst
 	p.set(!probability(g.GoodToBad), f("Burst.GoodToBad"), "%v is outside [0, 1]", g.GoodToBad)
 	p.set(!probability(g.BadToGood), f("Burst.BadToGood"), "%v is outside [0, 1]", g.BadToGood)
