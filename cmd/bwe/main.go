@@ -16,6 +16,7 @@
 //	merge      the table of one or more sweep directories
 //	plot       re-draw figures from a CSV written by the other commands
 //	report     compare with pion's gcc everywhere and write docs/results.md
+//	train      train and judge the network-state predictors
 //
 // Run "bwe <command> -h" for the flags of a command. The exit status is 0
 // on success, 1 if a run or a file failed, and 2 for a usage error.
@@ -53,6 +54,8 @@ Commands:
 	plot       re-draw figures from a CSV written by the other commands
 	report     compare with pion's gcc on every scenario and real trace,
 	           over several seeds, and write docs/results.md
+	train      train and judge the network-state predictors (netstate)
+	           on data generated in the emulator
 
 Run "bwe <command> -h" for the flags of a command. Exit status: 0 on
 success, 1 if a run or a file failed, 2 for a usage error.
@@ -72,6 +75,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"merge":    cmdMerge,
 	"plot":     cmdPlot,
 	"report":   cmdReport,
+	"train":    cmdTrain,
 }
 
 // run executes the command line args and returns the exit status.

@@ -150,18 +150,11 @@ Regenerate it whenever an algorithm changes.
 	sf := scenarioFlags{tracesDir: *tracesDir, duration: *duration}
 	res := newResolver(&sf)
 	var groups []reportGroup
-	var selectors []string
-	for _, fam := range traces.Families() {
-		if fam == "corpus" || fam == "traces" {
-			continue
-		}
-		selectors = append(selectors, fam)
+	selectors := reportSelectors(*tracesDir)
+	realSel, realTitle := selectors[len(selectors)-1], "Real capacity traces (embedded)"
+	if realSel == dirSelector {
+		realTitle = "Real capacity traces (" + filepath.Base(filepath.Clean(*tracesDir)) + ", every file)"
 	}
-	realSel, realTitle := "traces", "Real capacity traces (embedded)"
-	if *tracesDir != "" {
-		realSel, realTitle = dirSelector, "Real capacity traces ("+filepath.Base(filepath.Clean(*tracesDir))+", every file)"
-	}
-	selectors = append(selectors, realSel)
 	var scenarios []traces.Scenario
 	for i, seed := range seeds {
 		for _, sel := range selectors {

@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/bwelab/bwe/netstate"
+	"github.com/bwelab/bwe/replay"
+	"github.com/bwelab/bwe/traces"
+)
+
+// trainCommand is the command line that produced the published models.
+const trainCommand = "go run ./cmd/bwe train"
+
+// cmdTrain generates labelled windows in the emulator and trains and
+// judges the network-state predictors.
+func cmdTrain(args []string, stdout, stderr io.Writer) int {
+	c := newCommand("train", "", `Trains the network-state predictors (package netstate) and judges them
+on scenarios they never saw.
+
+Data: every scenario of the catalogue (every family but the corpus, which
+repeats them) and every real capacity trace (those under -traces, else the
+embedded ones), with every seed of -seeds, runs closed loop with the
+default estimator; each media flow's sender turns the feedback it
+receives into one step of 7 features per second (netstate.Extractor).
+Windows of 15 steps are labelled lossy when the loss over the next
+-horizon steps exceeds -loss-rate. Windows are split into training,
+validation and test sets by scenario, never by window: every seed and
+flow of a scenario, and every window of them, fall in one set.
+
+The threshold heuristic, logistic regression and the LSTM (-hidden units)
+are trained on the training set with Adam, early stopping on the
+validation loss, and judged on the test set: precision, recall and F1 at
+probability 0.5, and ROC AUC. Under -out: the models (threshold.bwens,
+logistic.bwens, lstm.bwens) and results.md with the data, the training
+and the scores, the command and the machine.
+`)
+	out := c.fs.String("out", "bwe-train", "output `directory`")
+	seedsFlag := c.fs.String("seeds", "1-3", "`seeds` of the scenarios")
+	tracesDir := c.fs.String("traces", traces.EnvDir(), "`directory` of the real capacity traces (default $"+traces.EnvVar+"; empty: the embedded traces)")
+	duration := c.fs.Duration("duration", 0, "cut every run to this `duration` (for a quick look)")
+	hidden := c.fs.Int("hidden", 128, "LSTM hidden `units`")
+	epochs := c.fs.Int("epochs", 50, "most training `epochs`")
+	patience := c.fs.Int("patience", 5, "`epochs` without a better validation loss that end training")
+	horizon := c.fs.Int("horizon", 5, "`steps` (seconds) after a window whose loss labels it")
+	lossRate := c.fs.Float64("loss-rate", 0.02, "loss `fraction` above which a horizon is lossy")
+	stride := c.fs.Int("stride", 1, "`steps` between the starts of consecutive windows")
+	valFrac := c.fs.Float64("val", 0.2, "`share` of the scenarios for validation")
+	testFrac := c.fs.Float64("test", 0.2, "`share` of the scenarios for the test")
+	seed := c.fs.Uint64("seed", 1, "`seed` of the split, the initial weights and the shuffling")
+	workers := workersFlag(c.fs)
+	if code := c.parse(args, stdout, stderr); code >= 0 {
+		return code
+	}
+	seeds, err := parseSeeds(*seedsFlag)
+	switch {
+	case len(c.rest) > 0:
+		return c.usageError(stderr, "unexpected argument %q", c.rest[0])
+	case err != nil:
+		return c.usageError(stderr, "-seeds: %v", err)
+	case *workers < 1:
+		return c.usageError(stderr, "-j %d: want at least 1", *workers)
+	case *duration < 0:
+		return c.usageError(stderr, "-duration %v: want a positive duration", *duration)
+	case !(*valFrac >= 0 && *testFrac > 0 && *valFrac+*testFrac < 1):
+		return c.usageError(stderr, "-val %v, -test %v: want shares with 0 ≤ val, 0 < test and val + test < 1", *valFrac, *testFrac)
+	}
+	wcfg := netstate.WindowConfig{Horizon: *horizon, LossRate: *lossRate, Stride: *stride}
+	tcfg := netstate.TrainConfig{Seed: *seed, Epochs: *epochs, Patience: *patience, Hidden: *hidden}
+	if _, err := netstate.Windows(nil, "", wcfg); err != nil {
+		return c.usageError(stderr, "%v", err)
+	}
+	if _, err := netstate.NewLSTM(netstate.LSTMConfig{Hidden: *hidden}); err != nil {
+		return c.usageError(stderr, "-hidden: %v", err)
+	}
+
+	// Data.
+	sf := scenarioFlags{tracesDir: *tracesDir, duration: *duration}
+	res := newResolver(&sf)
+	sels := reportSelectors(*tracesDir)
+	var scenarios []traces.Scenario
+	for _, s := range seeds {
+		ss, err := res.resolve(sels, s)
+		if err != nil {
+			return c.report(stderr, err)
+		}
+		scenarios = append(scenarios, ss...)
+	}
+	start := time.Now()
+	type series struct {
+		steps [][]netstate.Step
+		err   error
+	}
+	est := defaultEstimator()
+	progress := progressReporter(stderr, "runs", isTerminal(stderr))
+	done := 0
+	runs := parallel(len(scenarios), *workers, func(i int) series {
+		_, steps, err := replay.RunNetState(scenarios[i], est, netstate.ExtractorConfig{})
+		if err != nil {
+			err = fmt.Errorf("%s: %w", scenarios[i].Name, err)
+		}
+		return series{steps, err}
+	}, func(int, series) {
+		done++
+		progress(done, len(scenarios))
+	})
+	var ws []netstate.Window
+	flows := 0
+	for i, r := range runs {
+		if r.err != nil {
+			return c.fail(stderr, r.err)
+		}
+		for _, steps := range r.steps {
+			w, err := netstate.Windows(steps, scenarios[i].Name, wcfg)
+			if err != nil {
+				return c.fail(stderr, err)
+			}
+			ws = append(ws, w...)
+			flows++
+		}
+	}
+	dataTime := time.Since(start)
+	train, val, test := netstate.SplitTrainValTest(ws, *valFrac, *testFrac, *seed)
+	if len(train) == 0 || len(test) == 0 {
+		return c.fail(stderr, fmt.Errorf("%d windows: too few to train and test on", len(ws)))
+	}
+	fmt.Fprintf(stderr, "train: %d windows from %d flows of %d runs in %.1f s; training on %d, validating on %d, testing on %d\n",
+		len(ws), flows, len(scenarios), dataTime.Seconds(), len(train), len(val), len(test))
+
+	// Training.
+	thr, err := netstate.NewThreshold(netstate.ThresholdConfig{})
+	if err != nil {
+		return c.fail(stderr, err)
+	}
+	t0 := time.Now()
+	logit, logitRep, err := netstate.TrainLogistic(train, val, tcfg)
+	if err != nil {
+		return c.fail(stderr, err)
+	}
+	logitTime := time.Since(t0)
+	fmt.Fprintf(stderr, "train: logistic regression in %.1f s (%d epochs)\n", logitTime.Seconds(), logitRep.StoppedEpoch)
+	t0 = time.Now()
+	lstm, lstmRep, err := netstate.TrainLSTM(train, val, tcfg)
+	if err != nil {
+		return c.fail(stderr, err)
+	}
+	lstmTime := time.Since(t0)
+	fmt.Fprintf(stderr, "train: LSTM (%d hidden) in %.1f s (%d epochs)\n", *hidden, lstmTime.Seconds(), lstmRep.StoppedEpoch)
+
+	// Judgement and files.
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return c.fail(stderr, err)
+	}
+	type judged struct {
+		name          string
+		p             netstate.Predictor
+		file          string
+		size          int
+		scores, onset netstate.Scores
+	}
+	labels := netstate.Labels(test)
+	// The windows that end clean (their last seconds below the loss
+	// rate): whether the next seconds turn lossy is what a sender wants
+	// to know before the loss arrives.
+	var clean []netstate.Window
+	for _, w := range test {
+		if endsClean(w, *lossRate) {
+			clean = append(clean, w)
+		}
+	}
+	cleanLabels := netstate.Labels(clean)
+	preds := []judged{{name: "threshold", p: thr}, {name: "logistic", p: logit}, {name: fmt.Sprintf("LSTM (%d hidden)", *hidden), p: lstm}}
+	for i, name := range []string{"threshold", "logistic", "lstm"} {
+		var b bytes.Buffer
+		if err := netstate.WriteModel(&b, preds[i].p); err != nil {
+			return c.fail(stderr, err)
+		}
+		preds[i].file, preds[i].size = filepath.Join(*out, name+".bwens"), b.Len()
+		if err := os.WriteFile(preds[i].file, b.Bytes(), 0o644); err != nil {
+			return c.fail(stderr, err)
+		}
+		preds[i].scores = netstate.Evaluate(netstate.Score(preds[i].p, test), labels, 0.5)
+		preds[i].onset = netstate.Evaluate(netstate.Score(preds[i].p, clean), cleanLabels, 0.5)
+	}
+
+	var doc bytes.Buffer
+	fmt.Fprintf(&doc, "# Network-state prediction: training and test\n\n")
+	fmt.Fprintf(&doc, "Generated by `%s %s`.\n\n", trainCommand, strings.Join(args, " "))
+	fmt.Fprintf(&doc, "- commit: `%s`\n- machine: %s, %d logical CPUs, %s/%s, %s\n", commitID(), cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	if *duration > 0 {
+		fmt.Fprintf(&doc, "- **every run cut to %v**\n", *duration)
+	}
+	split := func(name string, w []netstate.Window) {
+		groups := map[string]bool{}
+		pos := 0
+		for _, x := range w {
+			groups[x.Group] = true
+			if x.Label {
+				pos++
+			}
+		}
+		share := 0.0
+		if len(w) > 0 {
+			share = 100 * float64(pos) / float64(len(w))
+		}
+		fmt.Fprintf(&doc, "| %s | %d | %d | %d (%.1f %%) |\n", name, len(groups), len(w), pos, share)
+	}
+	fmt.Fprintf(&doc, "\n## Data\n\n%d runs (%d scenarios × seeds %s, default estimator), %d media flows, %.0f s; "+
+		"windows of %d one-second steps, lossy when the loss over the next %d s exceeds %.3g, every %d step(s).\n\n",
+		len(scenarios), len(scenarios)/len(seeds), formatSeeds(seeds), flows, dataTime.Seconds(),
+		netstate.DefaultWindowConfig().Steps, *horizon, *lossRate, *stride)
+	fmt.Fprintf(&doc, "| set | scenarios | windows | lossy |\n|---|---:|---:|---:|\n")
+	split("training", train)
+	split("validation", val)
+	split("test", test)
+	fmt.Fprintf(&doc, "\n## Training\n\nAdam (learning rate %g, batches of %d), positive windows weighted by negatives ÷ positives (%.2f), "+
+		"early stopping after %d epochs without a lower validation loss, seed %d.\n\n",
+		netstate.DefaultTrainConfig().LearningRate, netstate.DefaultTrainConfig().BatchSize, lstmRep.PosWeight, *patience, *seed)
+	fmt.Fprintf(&doc, "| predictor | epochs | best epoch | best validation loss | time |\n|---|---:|---:|---:|---:|\n")
+	for _, x := range []struct {
+		name string
+		rep  netstate.Report
+		d    time.Duration
+	}{{"logistic", logitRep, logitTime}, {preds[2].name, lstmRep, lstmTime}} {
+		best := "-"
+		if x.rep.BestEpoch > 0 && x.rep.BestEpoch <= len(x.rep.ValLoss) {
+			best = formatNum(x.rep.ValLoss[x.rep.BestEpoch-1], 4)
+		}
+		fmt.Fprintf(&doc, "| %s | %d | %d | %s | %.0f s |\n", x.name, x.rep.StoppedEpoch, x.rep.BestEpoch, best, x.d.Seconds())
+	}
+	fmt.Fprintf(&doc, "\n## Test (scenarios not used for training)\n\n%d windows, %d lossy. Precision, recall and F1 at probability 0.5.\n\n",
+		len(test), preds[0].scores.Positives)
+	fmt.Fprintf(&doc, "| predictor | precision | recall | F1 | ROC AUC | model file |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, p := range preds {
+		s := p.scores
+		fmt.Fprintf(&doc, "| %s | %.3f | %.3f | %.3f | %.3f | %d bytes |\n", p.name, s.Precision, s.Recall, s.F1, s.AUC, p.size)
+	}
+	fmt.Fprintf(&doc, "\nThe %d test windows whose last %d s were below the loss rate, %d of them followed by a lossy horizon (loss coming, not yet there):\n\n",
+		len(clean), endsCleanSteps, preds[0].onset.Positives)
+	fmt.Fprintf(&doc, "| predictor | precision | recall | F1 | ROC AUC |\n|---|---:|---:|---:|---:|\n")
+	for _, p := range preds {
+		s := p.onset
+		fmt.Fprintf(&doc, "| %s | %.3f | %.3f | %.3f | %.3f |\n", p.name, s.Precision, s.Recall, s.F1, s.AUC)
+	}
+	lstmAUC, logitAUC := preds[2].scores.AUC, preds[1].scores.AUC
+	if lstmAUC > logitAUC {
+		fmt.Fprintf(&doc, "\nThe LSTM's AUC is above logistic regression's by %.3f.\n", lstmAUC-logitAUC)
+	} else {
+		fmt.Fprintf(&doc, "\n**The LSTM's AUC is not above logistic regression's**: %.3f against %.3f (%.3f lower).\n", lstmAUC, logitAUC, logitAUC-lstmAUC)
+	}
+	if err := os.WriteFile(filepath.Join(*out, "results.md"), doc.Bytes(), 0o644); err != nil {
+		return c.fail(stderr, err)
+	}
+	stdout.Write(doc.Bytes())
+	return exitOK
+}
+
+// endsCleanSteps is how many of a window's last steps must be below the
+// loss rate for the window to end clean.
+const endsCleanSteps = 3
+
+// endsClean reports whether the last endsCleanSteps steps of w had a loss
+// at most lossRate.
+func endsClean(w netstate.Window, lossRate float64) bool {
+	n := len(w.X)
+	for i := max(n-endsCleanSteps, 0); i < n; i++ {
+		if w.X[i][netstate.FeatLoss] > lossRate {
+			return false
+		}
+	}
+	return true
+}
+
+// reportSelectors are the scenario selectors of the report and of the
+// training data: every generated family but the corpus, and the real
+// traces (those under tracesDir, else the embedded ones).
+func reportSelectors(tracesDir string) []string {
+	var out []string
+	for _, fam := range traces.Families() {
+		if fam != "corpus" && fam != "traces" {
+			out = append(out, fam)
+		}
+	}
+	if tracesDir != "" {
+		return append(out, dirSelector)
+	}
+	return append(out, "traces")
+}
