@@ -57,6 +57,10 @@ type Signals struct {
 	// estimate, if the caller runs one; the zero value says nothing is
 	// known.
 	Oscillation Oscillation
+	// LossRisk is a network-state predictor's probability, in [0, 1],
+	// that the next seconds are lossy, if the caller runs one and it has
+	// seen enough; 0 otherwise.
+	LossRisk float64
 }
 
 // Smoother turns a raw estimate into the rate a consumer should act on.

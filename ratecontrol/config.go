@@ -128,6 +128,33 @@ type Config struct {
 	// estimate × (1 − Headroom), both for the smoothed and the raw
 	// estimate. In [0, 1). Default 0.
 	Headroom float64
+
+	// Protect acts on a network-state prediction (Signals.LossRisk). The
+	// zero value never protects.
+	Protect Protection
+}
+
+// Protection is the controller's answer to a predicted lossy period:
+// while the predicted risk is at or above Threshold (and for Linger
+// after), Reserve of the target goes to redundancy: Update returns
+// (1 − Reserve) × the target for the encoder's media (never below Min), and
+// [Controller.Protection] reports Reserve, for the sender's FEC. A sender
+// that protects before the loss arrives repairs it instead of
+// retransmitting it a round trip later.
+type Protection struct {
+	// Threshold is the risk, in (0, 1], at or above which protection
+	// starts. 0: never protect.
+	Threshold float64
+	// Reserve is the share of the target given to redundancy while
+	// protecting, in (0, 0.5]. Default 0.2: one parity packet per four
+	// media packets, which repairs one loss in five packets.
+	Reserve float64
+	// Linger is how long protection lasts after the risk falls below
+	// Threshold. Default 5 s: the horizon the predictors are trained on
+	// (netstate.WindowConfig.Horizon, 5 s).
+	Linger time.Duration
+	// HoldIncreases keeps the target from rising while protecting.
+	HoldIncreases bool
 }
 
 // DefaultConfig returns the defaults: no ladder bounds, no rungs, no
@@ -181,6 +208,14 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BeyondAfter == 0 {
 		c.BeyondAfter = d.BeyondAfter
+	}
+	if c.Protect.Threshold > 0 {
+		if c.Protect.Reserve == 0 {
+			c.Protect.Reserve = 0.2
+		}
+		if c.Protect.Linger == 0 {
+			c.Protect.Linger = 5 * time.Second
+		}
 	}
 	if c.BeyondFactor == 0 {
 		c.BeyondFactor = d.BeyondFactor
@@ -246,6 +281,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("ratecontrol: Config.BeyondFactor %v is not finite", c.BeyondFactor)
 	case !(c.Headroom >= 0 && c.Headroom < 1):
 		return fmt.Errorf("ratecontrol: Config.Headroom %v is not in [0, 1)", c.Headroom)
+	case !(c.Protect.Threshold >= 0 && c.Protect.Threshold <= 1):
+		return fmt.Errorf("ratecontrol: Config.Protect.Threshold %v is not in [0, 1]", c.Protect.Threshold)
+	case !(c.Protect.Reserve >= 0 && c.Protect.Reserve <= 0.5):
+		return fmt.Errorf("ratecontrol: Config.Protect.Reserve %v is not in [0, 0.5]", c.Protect.Reserve)
+	case c.Protect.Linger < 0:
+		return fmt.Errorf("ratecontrol: Config.Protect.Linger %v is negative", c.Protect.Linger)
 	}
 	return nil
 }

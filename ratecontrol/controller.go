@@ -31,6 +31,9 @@ const (
 	ReasonMin
 	// ReasonMax: the input is above the cap and the target sits at Max.
 	ReasonMax
+	// ReasonProtect: increases are held while protecting against a
+	// predicted lossy period (Protection.HoldIncreases).
+	ReasonProtect
 )
 
 var reasonNames = [...]string{
@@ -41,6 +44,7 @@ var reasonNames = [...]string{
 	ReasonBeyond:     "beyond",
 	ReasonMin:        "min",
 	ReasonMax:        "max",
+	ReasonProtect:    "protect",
 }
 
 // String returns the reason's name, e.g. "rampUp".
@@ -86,6 +90,11 @@ type State struct {
 	// Reordered counts updates whose time was earlier than a previous
 	// one; they were taken as happening at the latest time seen.
 	Reordered int
+	// Protection is the share of the target reserved for redundancy
+	// (Config.Protect), 0 when not protecting; Media is what Update
+	// returned: (1 − Protection) × Target, but never below Min.
+	Protection float64
+	Media      bwe.Bitrate
 }
 
 // Controller chooses the encoder's target from the send-side estimate. It
@@ -122,6 +131,10 @@ type Controller struct {
 	above      bool     // the estimate has stayed ≥ aboveThr since aboveSince
 	aboveSince bwe.Time // with no congestion
 	beyond     bool
+
+	protecting  bool     // a predicted lossy period is being protected against
+	protectTill bwe.Time // protection ends at this instant unless renewed
+	media       bwe.Bitrate
 
 	rung        int
 	rungUp      bool        // the target has stayed ≥ thr[rung+1] since rungUpSince
@@ -186,17 +199,45 @@ func (c *Controller) clear() {
 // State returns the controller's view after the last update.
 func (c *Controller) State() State {
 	return State{
-		Target:    c.target,
-		Rung:      c.rung,
-		Beyond:    c.beyond,
-		Cap:       c.cap,
-		Reason:    c.reason,
-		Smoothed:  c.smoothed,
-		Reordered: c.reordered,
+		Target:     c.target,
+		Rung:       c.rung,
+		Beyond:     c.beyond,
+		Cap:        c.cap,
+		Reason:     c.reason,
+		Smoothed:   c.smoothed,
+		Reordered:  c.reordered,
+		Protection: c.Protection(),
+		Media:      c.media,
 	}
 }
 
-// Target returns the target last returned by Update (0 before the first).
+// Protection returns the share of the target reserved for redundancy
+// after the last update: Config.Protect.Reserve while protecting against
+// a predicted lossy period, else 0.
+func (c *Controller) Protection() float64 {
+	if c.protecting {
+		return c.cfg.Protect.Reserve
+	}
+	return 0
+}
+
+// updateProtection starts, renews or ends protection at now for the
+// predicted risk.
+func (c *Controller) updateProtection(now bwe.Time, risk float64) {
+	p := c.cfg.Protect
+	if p.Threshold == 0 {
+		return
+	}
+	if risk >= p.Threshold { // false for NaN
+		c.protecting, c.protectTill = true, now.Add(p.Linger)
+	} else if c.protecting && now >= c.protectTill {
+		c.protecting = false
+	}
+}
+
+// Target returns the target after the last Update (0 before the first):
+// what Update returned, plus the share reserved for redundancy while
+// protecting.
 func (c *Controller) Target() bwe.Bitrate { return c.target }
 
 // sanitizeLoss makes a loss fraction usable: NaN counts as no loss, and
@@ -250,8 +291,11 @@ func (c *Controller) Update(in bwe.RateInput) bwe.Bitrate {
 		c.blocking, c.blockedUntil = true, now.Add(c.cfg.CongestionHold)
 	}
 	c.updateCap(now, raw, congested)
+	c.updateProtection(now, sig.LossRisk)
 	desired := want.Clamp(c.cfg.Min, c.cap)
-	blocked := c.blocking && now < c.blockedUntil
+	congestionHold := c.blocking && now < c.blockedUntil
+	protectHold := c.protecting && c.cfg.Protect.HoldIncreases
+	blocked := congestionHold || protectHold
 
 	switch {
 	case !c.started:
@@ -266,8 +310,10 @@ func (c *Controller) Update(in bwe.RateInput) bwe.Bitrate {
 	}
 
 	switch {
-	case congested || (blocked && desired > c.target):
+	case congested || (congestionHold && desired > c.target):
 		c.reason = ReasonCongestion
+	case protectHold && desired > c.target:
+		c.reason = ReasonProtect
 	case want < c.cfg.Min:
 		c.reason = ReasonMin
 	case c.cfg.Max > 0 && c.target > c.cfg.Max:
@@ -282,7 +328,12 @@ func (c *Controller) Update(in bwe.RateInput) bwe.Bitrate {
 		c.reason = ReasonFollow
 	}
 	c.updateRung(now)
-	return c.target
+	c.media = c.target
+	if c.protecting {
+		// The reserve never takes the media below the ladder's bottom.
+		c.media = max(c.target.Scale(1-c.cfg.Protect.Reserve), c.cfg.Min)
+	}
+	return c.media
 }
 
 // updateCap moves the cap between Max and the beyond-the-top bound.

@@ -573,7 +573,7 @@ func TestReasonString(t *testing.T) {
 	for r, want := range map[Reason]string{
 		ReasonFollow: "follow", ReasonRampUp: "rampUp", ReasonHold: "hold",
 		ReasonCongestion: "congestion", ReasonBeyond: "beyond", ReasonMin: "min", ReasonMax: "max",
-		Reason(200): "Reason(200)", Reason(7): "Reason(7)",
+		ReasonProtect: "protect", Reason(200): "Reason(200)", Reason(8): "Reason(8)",
 	} {
 		if got := r.String(); got != want {
 			t.Errorf("Reason(%d).String() = %q, want %q", uint8(r), got, want)
@@ -641,5 +641,55 @@ func BenchmarkUpdate(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// TestProtection scripts a predicted lossy period: the controller reserves
+// its share for redundancy while the risk is high and for Linger after,
+// holds increases if asked, and ignores a NaN risk.
+func TestProtection(t *testing.T) {
+	c, err := New(Config{Sharp: true, Protect: Protection{Threshold: 0.5, Reserve: 0.25, Linger: 2 * time.Second, HoldIncreases: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		at     time.Duration
+		est    bwe.Bitrate
+		risk   float64
+		want   bwe.Bitrate // what Update returns: the media target
+		target bwe.Bitrate
+		share  float64
+		reason Reason
+	}{
+		{0, bwe.Mbps, 0, bwe.Mbps, bwe.Mbps, 0, ReasonFollow},
+		{time.Second, bwe.Mbps, 0.6, 750 * bwe.Kbps, bwe.Mbps, 0.25, ReasonFollow},
+		// Increases are held while protecting.
+		{1500 * time.Millisecond, 2 * bwe.Mbps, 0.2, 750 * bwe.Kbps, bwe.Mbps, 0.25, ReasonProtect},
+		// Decreases are not.
+		{2 * time.Second, 800 * bwe.Kbps, 0.9, 600 * bwe.Kbps, 800 * bwe.Kbps, 0.25, ReasonFollow},
+		{3999 * time.Millisecond, 2 * bwe.Mbps, math.NaN(), 600 * bwe.Kbps, 800 * bwe.Kbps, 0.25, ReasonProtect},
+		// Linger over: 2 s after the last high risk.
+		{4 * time.Second, 2 * bwe.Mbps, 0, 2 * bwe.Mbps, 2 * bwe.Mbps, 0, ReasonFollow},
+		{5 * time.Second, 2 * bwe.Mbps, math.NaN(), 2 * bwe.Mbps, 2 * bwe.Mbps, 0, ReasonFollow},
+	}
+	for i, st := range steps {
+		got := c.Update(bwe.RateInput{Time: bwe.TimeFromDuration(st.at), Estimate: st.est, Signals: bwe.Signals{LossRisk: st.risk}})
+		s := c.State()
+		if got != st.want || s.Target != st.target || s.Protection != st.share || s.Media != got || s.Reason != st.reason {
+			t.Errorf("step %d at %v: Update = %v, State = target %v protection %v media %v reason %v; want %v, target %v protection %v reason %v",
+				i, st.at, got, s.Target, s.Protection, s.Media, s.Reason, st.want, st.target, st.share, st.reason)
+		}
+	}
+	off, err := New(Config{Sharp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := off.Update(bwe.RateInput{Estimate: bwe.Mbps, Signals: bwe.Signals{LossRisk: 1}}); got != bwe.Mbps || off.Protection() != 0 {
+		t.Errorf("without Protect: Update = %v, protection %v", got, off.Protection())
+	}
+	for _, bad := range []Protection{{Threshold: 1.5}, {Threshold: 0.5, Reserve: 0.6}, {Threshold: 0.5, Linger: -time.Second}, {Threshold: math.NaN()}} {
+		if _, err := New(Config{Protect: bad}); err == nil || !strings.Contains(err.Error(), "Config.Protect.") {
+			t.Errorf("New with Protect %+v: error %v, want one naming the field", bad, err)
+		}
 	}
 }

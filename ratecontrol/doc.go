@@ -70,13 +70,27 @@
 // the target has stayed ≥ the next rung's bitrate × (1 + RungMargin) for
 // RungHold.
 //
+// # Protection against predicted loss
+//
+// With Config.Protect set, the controller acts on a network-state
+// predictor's probability that the next seconds are lossy
+// (bwe.Signals.LossRisk, from package netstate through the composed
+// estimator): at or above Protect.Threshold, and for Protect.Linger
+// after, it reserves Protect.Reserve of its target for redundancy. Update
+// then returns the media share, (1 − Reserve) × the target (never below
+// Min), and [Controller.Protection] the reserved share, from which the
+// sender sizes its FEC; with HoldIncreases the target does not rise
+// meanwhile. Protecting before the loss arrives repairs it at the
+// receiver instead of retransmitting it a round trip later.
+//
 // # Degenerate input
 //
 // Update never fails. A time earlier than the latest seen is taken as the
 // latest (and counted); a negative estimate counts as 0, a huge one is
 // bounded by the cap; a loss fraction is clamped to [0, 1], NaN counting
 // as no loss (the smoother sees the cleaned fraction too). The output is
-// always within [Min, cap], never negative.
+// always within [Min, cap], never negative; a NaN or negative risk never
+// starts protection.
 //
 // # Sources
 //

@@ -48,6 +48,10 @@ func fuzzConfig(data []byte) (Config, []byte) {
 	cfg.BeyondMargin = [...]float64{0, 1e-9, 0.05, 1}[(h[6]>>3)&3]
 	cfg.BeyondAfter = time.Duration(h[7]&15) * 500 * time.Millisecond
 	cfg.CongestionHold = time.Duration(h[7]>>4) * 200 * time.Millisecond
+	if h[5]&1 != 0 {
+		cfg.Protect = Protection{Threshold: float64(h[4]%100+1) / 100, Reserve: float64(h[5]>>2) / 128, HoldIncreases: h[6]&0x40 != 0,
+			Linger: time.Duration(h[7]&7) * time.Second}
+	}
 	return cfg, data
 }
 
@@ -97,6 +101,14 @@ func fuzzInput(prev bwe.Time, r []byte) bwe.RateInput {
 	if r[11] == 255 {
 		in.Signals.Oscillation.Strength = math.NaN()
 	}
+	switch {
+	case r[10] == 255:
+		in.Signals.LossRisk = math.NaN()
+	case r[10] == 254:
+		in.Signals.LossRisk = -1
+	default:
+		in.Signals.LossRisk = float64(r[10]) / 200
+	}
 	return in
 }
 
@@ -125,14 +137,21 @@ func FuzzUpdate(f *testing.F) {
 			in := fuzzInput(at, data[:12])
 			data = data[12:]
 			at = in.Time
-			got := c.Update(in)
+			media := c.Update(in)
 			st := c.State()
+			got := st.Target
+			wantMedia := got
+			if st.Protection > 0 {
+				wantMedia = max(got.Scale(1-st.Protection), cfg.Min)
+			}
 			usableRaw := c.usable(max(in.Estimate, 0))
 			loss := in.Signals.Loss
 			congested := in.Signals.Congested || (loss == loss && min(max(loss, 0), 1) >= cfg.LossThreshold)
 			switch {
-			case got != st.Target:
-				t.Fatalf("step %d: Update = %v, State().Target = %v", i, got, st.Target)
+			case media != st.Media || media != wantMedia:
+				t.Fatalf("step %d: Update = %v, State().Media = %v, target %v protection %v", i, media, st.Media, got, st.Protection)
+			case st.Protection != 0 && (cfg.Protect.Threshold == 0 || st.Protection != cfg.Protect.Reserve):
+				t.Fatalf("step %d: protection %v with %+v", i, st.Protection, cfg.Protect)
 			case got < 0 || got < cfg.Min:
 				t.Fatalf("step %d: Update(%+v) = %v, below Min %v", i, in, got, cfg.Min)
 			case got > st.Cap || st.Cap > top:
@@ -150,11 +169,11 @@ func FuzzUpdate(f *testing.F) {
 				t.Fatalf("step %d: Rung %d with %d rungs", i, st.Rung, len(cfg.Rungs))
 			case len(cfg.Rungs) > 0 && st.Rung > 0 && got < cfg.Rungs[st.Rung].Bitrate:
 				t.Fatalf("step %d: target %v below rung %d (%v)", i, got, st.Rung, cfg.Rungs[st.Rung].Bitrate)
-			case st.Reason.String() == "" || st.Reason > ReasonMax:
+			case st.Reason.String() == "" || st.Reason > ReasonProtect:
 				t.Fatalf("step %d: Reason %d", i, st.Reason)
 			}
 			if cfg.Sharp && cfg.Smoother == nil && !congested && cfg.Headroom == 0 && cfg.BeyondFactor == 1 &&
-				st.Reason != ReasonCongestion {
+				st.Reason != ReasonCongestion && st.Reason != ReasonProtect {
 				if want := max(in.Estimate, 0).Clamp(cfg.Min, max(cfg.Min, c.hi)); got != want {
 					t.Fatalf("step %d: sharp Update(%+v) = %v, want %v", i, in, got, want)
 				}
