@@ -31,6 +31,11 @@ type TrainConfig struct {
 	BatchSize int
 	// LearningRate is Adam's step size. Default 1e-3.
 	LearningRate float64
+	// WeightDecay shrinks every parameter by LearningRate × WeightDecay
+	// of itself at each step, apart from the gradient (decoupled weight
+	// decay, AdamW: Loshchilov and Hutter, ICLR 2019), a regulariser
+	// against fitting the training runs' particulars. Default 0: none.
+	WeightDecay float64
 	// ClipNorm bounds the Euclidean norm of each mini-batch gradient
 	// (the whole gradient is scaled down when it is longer); +Inf disables
 	// clipping. Default 5.
@@ -98,6 +103,8 @@ func (c TrainConfig) validate() error {
 		return fmt.Errorf("netstate: TrainConfig.BatchSize %d is below 1", c.BatchSize)
 	case !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 1):
 		return fmt.Errorf("netstate: TrainConfig.LearningRate %v is not positive and finite", c.LearningRate)
+	case !(c.WeightDecay >= 0) || c.WeightDecay*c.LearningRate >= 1:
+		return fmt.Errorf("netstate: TrainConfig.WeightDecay %v is not in [0, 1/LearningRate)", c.WeightDecay)
 	case !(c.ClipNorm > 0):
 		return fmt.Errorf("netstate: TrainConfig.ClipNorm %v is not positive", c.ClipNorm)
 	case !(c.PosWeight >= 0) || math.IsInf(c.PosWeight, 1):
@@ -227,7 +234,7 @@ func fit(m trainable, train, val []Window, cfg TrainConfig) (Report, error) {
 	p := m.params()
 	grad := make([]float64, len(p))
 	best := append([]float64(nil), p...)
-	opt := adam{m: make([]float64, len(p)), v: make([]float64, len(p)), b1t: 1, b2t: 1, lr: cfg.LearningRate}
+	opt := adam{m: make([]float64, len(p)), v: make([]float64, len(p)), b1t: 1, b2t: 1, lr: cfg.LearningRate, decay: cfg.LearningRate * cfg.WeightDecay}
 	order := make([]int, len(train))
 	for i := range order {
 		order[i] = i
@@ -308,6 +315,7 @@ type adam struct {
 	m, v     []float64
 	b1t, b2t float64 // β1^t, β2^t
 	lr       float64
+	decay    float64 // lr × weight decay
 }
 
 func (a *adam) step(p, g []float64) {
@@ -321,5 +329,8 @@ func (a *adam) step(p, g []float64) {
 		m[i] = adamBeta1*m[i] + (1-adamBeta1)*gi
 		v[i] = adamBeta2*v[i] + (1-adamBeta2)*gi*gi
 		p[i] -= a.lr * (m[i] / c1) / (math.Sqrt(v[i]/c2) + adamEpsilon)
+		if a.decay > 0 {
+			p[i] -= a.decay * p[i]
+		}
 	}
 }

@@ -24,6 +24,8 @@ func TestTrainConfigErrors(t *testing.T) {
 		{TrainConfig{PosWeight: math.NaN()}, "netstate: TrainConfig.PosWeight NaN is negative or not finite"},
 		{TrainConfig{Hidden: 2000}, "netstate: TrainConfig.Hidden 2000 is not in [1, 1024]"},
 		{TrainConfig{Steps: -3}, "netstate: TrainConfig.Steps -3 is not in [1, 256]"},
+		{TrainConfig{WeightDecay: -1}, "netstate: TrainConfig.WeightDecay -1 is not in [0, 1/LearningRate)"},
+		{TrainConfig{WeightDecay: 1000}, "netstate: TrainConfig.WeightDecay 1000 is not in [0, 1/LearningRate)"},
 	} {
 		if _, _, err := TrainLSTM(ws, nil, tt.cfg); err == nil || err.Error() != tt.want {
 			t.Errorf("TrainLSTM(%+v) error = %v, want %q", tt.cfg, err, tt.want)
@@ -117,5 +119,27 @@ func TestTrainHugeBatch(t *testing.T) {
 	ws := pulseWindows(rng, 8, 15, "g")
 	if _, _, err := TrainLSTM(ws, ws[:2], TrainConfig{Hidden: 4, Epochs: 1, BatchSize: 1 << 40}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWeightDecay: decoupled weight decay shrinks the trained weights.
+func TestWeightDecay(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	train := pulseWindows(rng, 200, 15, "train")
+	norm := func(decay float64) float64 {
+		m, _, err := TrainLogistic(train, nil, TrainConfig{Seed: 1, Epochs: 20, LearningRate: 0.01, WeightDecay: decay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, b := m.Weights()
+		sum := b * b
+		for _, x := range w {
+			sum += x * x
+		}
+		return math.Sqrt(sum)
+	}
+	plain, decayed := norm(0), norm(5)
+	if !(decayed < 0.8*plain) {
+		t.Errorf("weight norm %.4f with decay 5, %.4f without: want a clearly smaller one", decayed, plain)
 	}
 }

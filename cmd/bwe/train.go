@@ -48,6 +48,8 @@ and the scores, the command and the machine.
 	hidden := c.fs.Int("hidden", 128, "LSTM hidden `units`")
 	epochs := c.fs.Int("epochs", 50, "most training `epochs`")
 	patience := c.fs.Int("patience", 5, "`epochs` without a better validation loss that end training")
+	lr := c.fs.Float64("lr", 1e-3, "Adam's learning `rate`")
+	decay := c.fs.Float64("weight-decay", 0, "decoupled weight `decay` (AdamW) of the LSTM and logistic regression")
 	horizon := c.fs.Int("horizon", 5, "`steps` (seconds) after a window whose loss labels it")
 	lossRate := c.fs.Float64("loss-rate", 0.02, "loss `fraction` above which a horizon is lossy")
 	stride := c.fs.Int("stride", 1, "`steps` between the starts of consecutive windows")
@@ -72,7 +74,7 @@ and the scores, the command and the machine.
 		return c.usageError(stderr, "-val %v, -test %v: want shares with 0 ≤ val, 0 < test and val + test < 1", *valFrac, *testFrac)
 	}
 	wcfg := netstate.WindowConfig{Horizon: *horizon, LossRate: *lossRate, Stride: *stride}
-	tcfg := netstate.TrainConfig{Seed: *seed, Epochs: *epochs, Patience: *patience, Hidden: *hidden}
+	tcfg := netstate.TrainConfig{Seed: *seed, Epochs: *epochs, Patience: *patience, Hidden: *hidden, LearningRate: *lr, WeightDecay: *decay}
 	if _, err := netstate.Windows(nil, "", wcfg); err != nil {
 		return c.usageError(stderr, "%v", err)
 	}
@@ -219,9 +221,9 @@ and the scores, the command and the machine.
 	split("training", train)
 	split("validation", val)
 	split("test", test)
-	fmt.Fprintf(&doc, "\n## Training\n\nAdam (learning rate %g, batches of %d), positive windows weighted by negatives ÷ positives (%.2f), "+
+	fmt.Fprintf(&doc, "\n## Training\n\nAdam (learning rate %g, weight decay %g, batches of %d), positive windows weighted by negatives ÷ positives (%.2f), "+
 		"early stopping after %d epochs without a lower validation loss, seed %d.\n\n",
-		netstate.DefaultTrainConfig().LearningRate, netstate.DefaultTrainConfig().BatchSize, lstmRep.PosWeight, *patience, *seed)
+		*lr, *decay, netstate.DefaultTrainConfig().BatchSize, lstmRep.PosWeight, *patience, *seed)
 	fmt.Fprintf(&doc, "| predictor | epochs | best epoch | best validation loss | time |\n|---|---:|---:|---:|---:|\n")
 	for _, x := range []struct {
 		name string
