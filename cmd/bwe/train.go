@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,7 +52,7 @@ and the scores, the command and the machine.
 	epochs := c.fs.Int("epochs", 50, "most training `epochs`")
 	patience := c.fs.Int("patience", 5, "`epochs` without a better validation loss that end training")
 	lr := c.fs.Float64("lr", 1e-3, "Adam's learning `rate`")
-	decay := c.fs.Float64("weight-decay", 0, "decoupled weight `decay` (AdamW) of the LSTM and logistic regression")
+	decays := c.fs.String("weight-decay", "0,0.01,0.1", "decoupled weight `decays` (AdamW) to try, comma-separated: each learned predictor keeps the one with the lowest validation loss")
 	horizon := c.fs.Int("horizon", 5, "`steps` (seconds) after a window whose loss labels it")
 	lossRate := c.fs.Float64("loss-rate", 0.02, "loss `fraction` above which a horizon is lossy")
 	stride := c.fs.Int("stride", 1, "`steps` between the starts of consecutive windows")
@@ -74,7 +77,15 @@ and the scores, the command and the machine.
 		return c.usageError(stderr, "-val %v, -test %v: want shares with 0 ≤ val, 0 < test and val + test < 1", *valFrac, *testFrac)
 	}
 	wcfg := netstate.WindowConfig{Horizon: *horizon, LossRate: *lossRate, Stride: *stride}
-	tcfg := netstate.TrainConfig{Seed: *seed, Epochs: *epochs, Patience: *patience, Hidden: *hidden, LearningRate: *lr, WeightDecay: *decay}
+	tcfg := netstate.TrainConfig{Seed: *seed, Epochs: *epochs, Patience: *patience, Hidden: *hidden, LearningRate: *lr}
+	var grid []float64
+	for v := range strings.SplitSeq(*decays, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || !(x >= 0) || x**lr >= 1 {
+			return c.usageError(stderr, "-weight-decay %q: want non-negative numbers below 1/lr", v)
+		}
+		grid = append(grid, x)
+	}
 	if _, err := netstate.Windows(nil, "", wcfg); err != nil {
 		return c.usageError(stderr, "%v", err)
 	}
@@ -140,20 +151,44 @@ and the scores, the command and the machine.
 	if err != nil {
 		return c.fail(stderr, err)
 	}
-	t0 := time.Now()
-	logit, logitRep, err := netstate.TrainLogistic(train, val, tcfg)
+	// Each learned predictor is trained with every weight decay of the
+	// grid and keeps the one whose best validation loss is lowest: the
+	// test set plays no part in the choice.
+	var trials []trial
+	choose := func(name string, fit func(netstate.TrainConfig) (netstate.Predictor, netstate.Report, error)) (netstate.Predictor, trial, error) {
+		var best netstate.Predictor
+		var chosen trial
+		for _, d := range grid {
+			cfg := tcfg
+			cfg.WeightDecay = d
+			t0 := time.Now()
+			p, rep, err := fit(cfg)
+			if err != nil {
+				return nil, trial{}, err
+			}
+			tr := trial{name: name, decay: d, rep: rep, d: time.Since(t0), val: bestValLoss(rep)}
+			fmt.Fprintf(stderr, "train: %s, weight decay %g: %d epochs in %.1f s, best validation loss %.4f\n", name, d, rep.StoppedEpoch, tr.d.Seconds(), tr.val)
+			trials = append(trials, tr)
+			if best == nil || tr.val < chosen.val {
+				best, chosen = p, tr
+			}
+		}
+		trials[len(trials)-len(grid)+slices.IndexFunc(grid, func(d float64) bool { return d == chosen.decay })].chosen = true
+		return best, chosen, nil
+	}
+	lstmName := fmt.Sprintf("LSTM (%d hidden)", *hidden)
+	logit, _, err := choose("logistic", func(cfg netstate.TrainConfig) (netstate.Predictor, netstate.Report, error) {
+		return netstate.TrainLogistic(train, val, cfg)
+	})
 	if err != nil {
 		return c.fail(stderr, err)
 	}
-	logitTime := time.Since(t0)
-	fmt.Fprintf(stderr, "train: logistic regression in %.1f s (%d epochs)\n", logitTime.Seconds(), logitRep.StoppedEpoch)
-	t0 = time.Now()
-	lstm, lstmRep, err := netstate.TrainLSTM(train, val, tcfg)
+	lstm, lstmTrial, err := choose(lstmName, func(cfg netstate.TrainConfig) (netstate.Predictor, netstate.Report, error) {
+		return netstate.TrainLSTM(train, val, cfg)
+	})
 	if err != nil {
 		return c.fail(stderr, err)
 	}
-	lstmTime := time.Since(t0)
-	fmt.Fprintf(stderr, "train: LSTM (%d hidden) in %.1f s (%d epochs)\n", *hidden, lstmTime.Seconds(), lstmRep.StoppedEpoch)
 
 	// Judgement and files.
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -177,7 +212,7 @@ and the scores, the command and the machine.
 		}
 	}
 	cleanLabels := netstate.Labels(clean)
-	preds := []judged{{name: "threshold", p: thr}, {name: "logistic", p: logit}, {name: fmt.Sprintf("LSTM (%d hidden)", *hidden), p: lstm}}
+	preds := []judged{{name: "threshold", p: thr}, {name: "logistic", p: logit}, {name: lstmName, p: lstm}}
 	for i, name := range []string{"threshold", "logistic", "lstm"} {
 		var b bytes.Buffer
 		if err := netstate.WriteModel(&b, preds[i].p); err != nil {
@@ -221,20 +256,17 @@ and the scores, the command and the machine.
 	split("training", train)
 	split("validation", val)
 	split("test", test)
-	fmt.Fprintf(&doc, "\n## Training\n\nAdam (learning rate %g, weight decay %g, batches of %d), positive windows weighted by negatives ÷ positives (%.2f), "+
-		"early stopping after %d epochs without a lower validation loss, seed %d.\n\n",
-		*lr, *decay, netstate.DefaultTrainConfig().BatchSize, lstmRep.PosWeight, *patience, *seed)
-	fmt.Fprintf(&doc, "| predictor | epochs | best epoch | best validation loss | time |\n|---|---:|---:|---:|---:|\n")
-	for _, x := range []struct {
-		name string
-		rep  netstate.Report
-		d    time.Duration
-	}{{"logistic", logitRep, logitTime}, {preds[2].name, lstmRep, lstmTime}} {
-		best := "-"
-		if x.rep.BestEpoch > 0 && x.rep.BestEpoch <= len(x.rep.ValLoss) {
-			best = formatNum(x.rep.ValLoss[x.rep.BestEpoch-1], 4)
+	fmt.Fprintf(&doc, "\n## Training\n\nAdam (learning rate %g, batches of %d), positive windows weighted by negatives ÷ positives (%.2f), "+
+		"early stopping after %d epochs without a lower validation loss, seed %d. Each learned predictor is trained with each weight decay "+
+		"(AdamW) and keeps the one with the lowest validation loss (chosen: ✓); the test set plays no part.\n\n",
+		*lr, netstate.DefaultTrainConfig().BatchSize, lstmTrial.rep.PosWeight, *patience, *seed)
+	fmt.Fprintf(&doc, "| predictor | weight decay | epochs | best epoch | best validation loss | time | chosen |\n|---|---:|---:|---:|---:|---:|---|\n")
+	for _, x := range trials {
+		mark := ""
+		if x.chosen {
+			mark = "✓"
 		}
-		fmt.Fprintf(&doc, "| %s | %d | %d | %s | %.0f s |\n", x.name, x.rep.StoppedEpoch, x.rep.BestEpoch, best, x.d.Seconds())
+		fmt.Fprintf(&doc, "| %s | %g | %d | %d | %s | %.0f s | %s |\n", x.name, x.decay, x.rep.StoppedEpoch, x.rep.BestEpoch, formatNum(x.val, 4), x.d.Seconds(), mark)
 	}
 	fmt.Fprintf(&doc, "\n## Test (scenarios not used for training)\n\n%d windows, %d lossy. Precision, recall and F1 at probability 0.5.\n\n",
 		len(test), preds[0].scores.Positives)
@@ -261,6 +293,28 @@ and the scores, the command and the machine.
 	}
 	stdout.Write(doc.Bytes())
 	return exitOK
+}
+
+// trial is one training of a learned predictor with one weight decay.
+type trial struct {
+	name   string
+	decay  float64
+	rep    netstate.Report
+	d      time.Duration
+	val    float64
+	chosen bool
+}
+
+// bestValLoss returns the validation loss of a training's best epoch, or
+// its last training loss without validation windows, +Inf if neither.
+func bestValLoss(rep netstate.Report) float64 {
+	if i := rep.BestEpoch - 1; i >= 0 && i < len(rep.ValLoss) {
+		return rep.ValLoss[i]
+	}
+	if n := len(rep.TrainLoss); n > 0 {
+		return rep.TrainLoss[n-1]
+	}
+	return math.Inf(1)
 }
 
 // endsCleanSteps is how many of a window's last steps must be below the
