@@ -106,7 +106,8 @@
 // gradient is exact backpropagation through time over the whole window.
 // Adam (β1 0.9, β2 0.999, ε 1e-8, learning rate 1e-3) updates the
 // weights after each mini-batch of 32 windows, whose gradient norm is
-// clipped at 5. The training windows are shuffled each epoch; after each
+// clipped at 5; TrainConfig.WeightDecay adds decoupled weight decay
+// (AdamW). The training windows are shuffled each epoch; after each
 // epoch the validation loss decides early stopping (patience 5, at most
 // 50 epochs), and the weights of the best epoch are returned. Initial
 // LSTM weights: input columns Glorot-uniform, recurrent blocks random
@@ -158,7 +159,7 @@
 //	Hochreiter & Schmidhuber 1997, Gers et al. 2000 (LSTM with forget gate)
 //	Glorot & Bengio 2010 (uniform initialisation); Saxe et al. 2014
 //	(orthogonal initialisation); Jozefowicz et al. 2015 (forget bias 1)
-//	Kingma & Ba 2015 (Adam)
+//	Kingma & Ba 2015 (Adam); Loshchilov & Hutter 2019 (AdamW)
 //	Mann & Whitney 1947; Hanley & McNeil 1982 (AUC as a rank statistic)
 //
 // Rates are [bwe.Bitrate], instants [bwe.Time], durations [time.Duration];
