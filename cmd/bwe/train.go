@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -200,6 +201,7 @@ and the scores, the command and the machine.
 		file          string
 		size          int
 		scores, onset netstate.Scores
+		raw           []float64 // scores of the test windows
 	}
 	labels := netstate.Labels(test)
 	// The windows that end clean (their last seconds below the loss
@@ -222,7 +224,8 @@ and the scores, the command and the machine.
 		if err := os.WriteFile(preds[i].file, b.Bytes(), 0o644); err != nil {
 			return c.fail(stderr, err)
 		}
-		preds[i].scores = netstate.Evaluate(netstate.Score(preds[i].p, test), labels, 0.5)
+		preds[i].raw = netstate.Score(preds[i].p, test)
+		preds[i].scores = netstate.Evaluate(preds[i].raw, labels, 0.5)
 		preds[i].onset = netstate.Evaluate(netstate.Score(preds[i].p, clean), cleanLabels, 0.5)
 	}
 
@@ -283,16 +286,57 @@ and the scores, the command and the machine.
 		fmt.Fprintf(&doc, "| %s | %.3f | %.3f | %.3f | %.3f |\n", p.name, s.Precision, s.Recall, s.F1, s.AUC)
 	}
 	lstmAUC, logitAUC := preds[2].scores.AUC, preds[1].scores.AUC
+	lo, hi := aucDiffCI(test, preds[2].raw, preds[1].raw, *seed)
 	if lstmAUC > logitAUC {
-		fmt.Fprintf(&doc, "\nThe LSTM's AUC is above logistic regression's by %.3f.\n", lstmAUC-logitAUC)
+		fmt.Fprintf(&doc, "\nThe LSTM's AUC is above logistic regression's by %.3f", lstmAUC-logitAUC)
 	} else {
-		fmt.Fprintf(&doc, "\n**The LSTM's AUC is not above logistic regression's**: %.3f against %.3f (%.3f lower).\n", lstmAUC, logitAUC, logitAUC-lstmAUC)
+		fmt.Fprintf(&doc, "\n**The LSTM's AUC is not above logistic regression's**: %.3f against %.3f (%.3f lower)", lstmAUC, logitAUC, logitAUC-lstmAUC)
 	}
+	fmt.Fprintf(&doc, "; 95 %% interval of the difference, resampling the test scenarios (%d bootstrap samples): [%+.3f, %+.3f].\n", bootstrapSamples, lo, hi)
 	if err := os.WriteFile(filepath.Join(*out, "results.md"), doc.Bytes(), 0o644); err != nil {
 		return c.fail(stderr, err)
 	}
 	stdout.Write(doc.Bytes())
 	return exitOK
+}
+
+// bootstrapSamples is the number of resamplings of aucDiffCI.
+const bootstrapSamples = 1000
+
+// aucDiffCI returns the 95 % percentile interval of AUC(a) − AUC(b) on
+// the windows ws, resampling their groups (scenarios) with replacement:
+// windows of one scenario are not independent, so the scenario is the
+// unit of resampling.
+func aucDiffCI(ws []netstate.Window, a, b []float64, seed uint64) (lo, hi float64) {
+	var order []string
+	idx := map[string][]int{}
+	for i, w := range ws {
+		if _, ok := idx[w.Group]; !ok {
+			order = append(order, w.Group)
+		}
+		idx[w.Group] = append(idx[w.Group], i)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x626f6f74)) // "boot"
+	diffs := make([]float64, 0, bootstrapSamples)
+	var sa, sb []float64
+	var labels []bool
+	for range bootstrapSamples {
+		sa, sb, labels = sa[:0], sb[:0], labels[:0]
+		for range order {
+			for _, i := range idx[order[rng.IntN(len(order))]] {
+				sa, sb, labels = append(sa, a[i]), append(sb, b[i]), append(labels, ws[i].Label)
+			}
+		}
+		ea, eb := netstate.Evaluate(sa, labels, 0.5), netstate.Evaluate(sb, labels, 0.5)
+		if ea.AUCDefined && eb.AUCDefined {
+			diffs = append(diffs, ea.AUC-eb.AUC)
+		}
+	}
+	if len(diffs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	slices.Sort(diffs)
+	return diffs[int(0.025*float64(len(diffs)))], diffs[min(int(0.975*float64(len(diffs))), len(diffs)-1)]
 }
 
 // trial is one training of a learned predictor with one weight decay.
