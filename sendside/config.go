@@ -8,6 +8,7 @@ import (
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/delaybased"
 	"github.com/bwelab/bwe/lossbased"
+	"github.com/bwelab/bwe/netstate"
 	"github.com/bwelab/bwe/probe"
 )
 
@@ -96,6 +97,13 @@ type Config struct {
 	// the target. It is updated on every Update and Process call. Nil:
 	// the encoder target is the target.
 	Rate bwe.RateController
+	// Predictor, if set, predicts lossy periods (package netstate): it
+	// observes one vector of network features per second of feedback,
+	// and its probability that the next seconds are lossy is reported in
+	// Result.NetState and handed to the rate controller as
+	// Signals.LossRisk, which a ratecontrol.Controller with Protect set
+	// acts on. The estimator owns it (and resets it). Nil: no prediction.
+	Predictor netstate.Predictor
 }
 
 // DefaultConfig returns the libwebrtc-equivalent configuration. Its

@@ -8,6 +8,7 @@ import (
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/delaybased"
 	"github.com/bwelab/bwe/lossbased"
+	"github.com/bwelab/bwe/netstate"
 	"github.com/bwelab/bwe/probe"
 )
 
@@ -102,6 +103,15 @@ type Result struct {
 	// both directions (a rate controller may hold through a swing of the
 	// estimate); the pacer must carry at least max(Target, Encoder).
 	Encoder bwe.Bitrate
+	// NetState is the network-state predictor's last prediction
+	// (Config.Predictor), the zero value without one.
+	NetState netstate.Prediction
+	// Protection is the share of the rate controller's target it
+	// reserves for redundancy against a predicted lossy period (a
+	// ratecontrol.Controller with Protect set), 0 otherwise: Encoder is
+	// then the media share, and the sender should add FEC of about
+	// Encoder × Protection / (1 − Protection).
+	Protection float64
 }
 
 // Stats counts what the estimator consumed and skipped.
@@ -164,6 +174,7 @@ type Estimator struct {
 	lastDelay    delaybased.Result
 	lastLoss     lossbased.Result
 	osc          bwe.Oscillation
+	ns           *netState // the network-state predictor, if configured
 	encoder      bwe.Bitrate
 	partsAt      bwe.Time // latest time given to the detector and rate controller
 	stats        Stats
@@ -208,6 +219,11 @@ func New(cfg Config) (*Estimator, error) {
 	e.alr.SetEstimate(cfg.Start)
 	e.sent = newSentRate(cfg.SentRateWindow)
 	e.out = make([]probe.Request, 0, 8)
+	if cfg.Predictor != nil {
+		if e.ns, err = newNetState(cfg.Predictor); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -367,6 +383,9 @@ func (e *Estimator) Update(fb bwe.Feedback) Result {
 	if e.ctrl != nil && dr.RecoveredFromOveruse {
 		e.schedule(e.ctrl.RequestProbe(fb.Time))
 	}
+	if e.ns != nil {
+		e.ns.observe(fb, e.target, e.rtt)
+	}
 	return e.finish(res)
 }
 
@@ -475,6 +494,10 @@ func (e *Estimator) finish(res Result) Result {
 		RTT:         e.rtt,
 		Congested:   e.limit == LimitTimeout || (e.limit == LimitLoss && res.Loss.State == lossbased.Decreasing),
 		Oscillation: e.osc,
+		LossRisk:    e.ns.risk(),
+	}
+	if e.ns != nil {
+		res.NetState = e.ns.last
 	}
 	if e.cfg.Oscillation != nil && res.Feedback {
 		e.partsAt = max(e.partsAt, res.Time)
@@ -489,6 +512,9 @@ func (e *Estimator) finish(res Result) Result {
 		e.encoder = e.cfg.Rate.Update(bwe.RateInput{Time: e.partsAt, Estimate: e.target, Signals: res.Signals})
 	}
 	res.Encoder = e.encoder
+	if p, ok := e.cfg.Rate.(interface{ Protection() float64 }); ok {
+		res.Protection = p.Protection()
+	}
 	return res
 }
 
