@@ -1,13 +1,16 @@
 package replay
 
 import (
+	"bufio"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bwelab/bwe/lossbased"
+	"github.com/bwelab/bwe/netstate"
 	"github.com/bwelab/bwe/oscillation"
 	"github.com/bwelab/bwe/ratecontrol"
 	"github.com/bwelab/bwe/sendside"
@@ -44,6 +47,18 @@ type Estimator struct {
 	// Smoothness sets the rate controller's preference between sharpness
 	// (0) and smoothness (1); nil keeps its default.
 	Smoothness *float64 `json:"smoothness,omitempty"`
+	// Predictor names a network-state predictor (sendside.Config.Predictor):
+	// "threshold" (netstate's heuristic), "default" (netstate's embedded
+	// LSTM), "always" (a predictor that always says lossy: FEC all the
+	// time), or the path of a model file written by bwe train. Default:
+	// none.
+	Predictor string `json:"predictor,omitempty"`
+	// Protect, if positive, is the predicted risk at or above which the
+	// rate controller reserves a share of its target for FEC
+	// (ratecontrol.Protection, Reserve 0.2), which the emulated sender
+	// spends on parity packets. Setting it turns Rate on; it needs a
+	// Predictor.
+	Protect float64 `json:"protect,omitempty"`
 	// Edit, if set, changes each flow's configuration after the named
 	// parts are built (for experiments the names do not cover). It must
 	// not store state shared between flows.
@@ -92,6 +107,10 @@ var (
 //
 //	plain   the libwebrtc-equivalent pipeline: trendline, likelihood
 //	        loss-based estimator, probing; the encoder follows the target
+//	protect the plain estimator with netstate's embedded LSTM predicting
+//	        lossy periods and a sharp rate controller that reserves 20 %
+//	        of the target for parity FEC while the predicted risk is at
+//	        least 0.5 (and 5 s after)
 //	smooth  the same estimator with the live-push remedy on top: the
 //	        autocorrelation oscillation detector, the oscillation-aware
 //	        smoother and the encoder rate controller, sharp (Smoothness
@@ -101,8 +120,9 @@ var (
 //	        0.25 the weak-network grid lost 1–28 % of its bitrate
 //	        (docs/oscillation.md)
 var Presets = map[string]string{
-	"plain":  "name=plain",
-	"smooth": "name=smooth,osc=acf,smoother=oscillation,rate=true,smoothness=0",
+	"plain":   "name=plain",
+	"smooth":  "name=smooth,osc=acf,smoother=oscillation,rate=true,smoothness=0",
+	"protect": "name=protect,predictor=default,protect=0.5,smoothness=0",
 }
 
 // WithDefaults returns e with its parts named, or an error naming an
@@ -129,6 +149,15 @@ func (e Estimator) WithDefaults() (Estimator, error) {
 	if e.Smoother != "" {
 		if !slices.Contains(smoothing.Names(), e.Smoother) {
 			return e, fmt.Errorf("replay: estimator %q: unknown smoother %q (want %s)", e.Name, e.Smoother, strings.Join(smoothing.Names(), ", "))
+		}
+		e.Rate = true
+	}
+	if !(e.Protect >= 0 && e.Protect <= 1) {
+		return e, fmt.Errorf("replay: estimator %q: protect %v is outside [0, 1]", e.Name, e.Protect)
+	}
+	if e.Protect > 0 {
+		if e.Predictor == "" {
+			return e, fmt.Errorf("replay: estimator %q: protect=%v needs a predictor", e.Name, e.Protect)
 		}
 		e.Rate = true
 	}
@@ -160,6 +189,12 @@ func (e Estimator) String() string {
 	}
 	if e.Smoother != "" {
 		s += "+smooth:" + e.Smoother
+	}
+	if e.Predictor != "" {
+		s += "+predict:" + e.Predictor
+	}
+	if e.Protect > 0 {
+		s += "+protect:" + strconv.FormatFloat(e.Protect, 'g', -1, 64)
 	}
 	if e.Rate || e.Smoother != "" {
 		s += "+rate"
@@ -222,8 +257,16 @@ func (e Estimator) Config() (sendside.Config, error) {
 			rc.Smoothness = *e.Smoothness
 			rc.Sharp = rc.Smoothness == 0
 		}
+		if e.Protect > 0 {
+			rc.Protect = ratecontrol.Protection{Threshold: e.Protect}
+		}
 		if cfg.Rate, err = ratecontrol.New(rc); err != nil {
 			return sendside.Config{}, err
+		}
+	}
+	if e.Predictor != "" {
+		if cfg.Predictor, err = newPredictor(e.Predictor); err != nil {
+			return sendside.Config{}, fmt.Errorf("replay: estimator %q: %w", e.Name, err)
 		}
 	}
 	if e.Edit != nil {
@@ -232,11 +275,44 @@ func (e Estimator) Config() (sendside.Config, error) {
 	return cfg, nil
 }
 
+// newPredictor builds the network-state predictor called name (see
+// Estimator.Predictor).
+func newPredictor(name string) (netstate.Predictor, error) {
+	switch name {
+	case "threshold":
+		return netstate.NewThreshold(netstate.ThresholdConfig{})
+	case "default":
+		return netstate.DefaultModel()
+	case "always":
+		return alwaysLossy{}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("predictor %q is neither threshold, default, always nor a readable model file: %w", name, err)
+	}
+	defer f.Close()
+	p, err := netstate.ReadModel(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("predictor %q: %w", name, err)
+	}
+	return p, nil
+}
+
+// alwaysLossy predicts a lossy next window every second: with a
+// protecting rate controller, FEC all the time.
+type alwaysLossy struct{}
+
+func (alwaysLossy) Observe(netstate.Features) netstate.Prediction {
+	return netstate.Prediction{Lossy: 1, Ready: true}
+}
+func (alwaysLossy) Reset() {}
+
 // ParseEstimator parses a comma-separated list of key=value settings:
 //
 //	name=<label>  detector=<trendline.Names()>  loss=<lossbased.Names()>
 //	probing=<true|false>  osc=<oscillation.Names()>
 //	smoother=<smoothing.Names()>  rate=<true|false>  smoothness=<0..1>
+//	predictor=<threshold|default|always|model file>  protect=<risk in (0, 1]>
 //
 // for example "name=robust,detector=robust,loss=lossy". A bare word is a
 // preset ([Presets]: "plain", "smooth") or else the detector ("kalman").
@@ -271,6 +347,14 @@ func ParseEstimator(spec string) (Estimator, error) {
 				return e, fmt.Errorf("replay: estimator %q: smoothness=%q is not a number in [0, 1]", spec, v)
 			}
 			e.Smoothness = &f
+		case "predictor":
+			e.Predictor = v
+		case "protect":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(f > 0 && f <= 1) {
+				return e, fmt.Errorf("replay: estimator %q: protect=%q is not a risk in (0, 1]", spec, v)
+			}
+			e.Protect = f
 		case "name":
 			e.Name = v
 		case "detector":
@@ -284,7 +368,7 @@ func ParseEstimator(spec string) (Estimator, error) {
 			}
 			e.NoProbing = !b
 		default:
-			return e, fmt.Errorf("replay: estimator %q: unknown setting %q (want name, detector, loss, probing, osc, smoother, rate or smoothness)", spec, k)
+			return e, fmt.Errorf("replay: estimator %q: unknown setting %q (want name, detector, loss, probing, osc, smoother, rate, smoothness, predictor or protect)", spec, k)
 		}
 	}
 	return e.WithDefaults()

@@ -71,6 +71,10 @@ func TestFECParity(t *testing.T) {
 		if fm := r.Flows[0].Metrics; fm.Lost != 0 || fm.ResidualLoss != 0 || fm.Parity == 0 || fm.FramesLost != 0 {
 			t.Errorf("k=%d lossless: lost %d, residual %v, parity %d, frames lost %d", k, fm.Lost, fm.ResidualLoss, fm.Parity, fm.FramesLost)
 		}
+		// The pinned encoder's 1 Mbps all arrives; parity does not count.
+		if g := r.Flows[0].Metrics.MediaGoodput; g < 950*bwe.Kbps || g > 1050*bwe.Kbps {
+			t.Errorf("k=%d lossless: media goodput %v, want about 1 Mbps", k, g)
+		}
 	}
 }
 
@@ -99,6 +103,9 @@ func TestFECRepair(t *testing.T) {
 		sd := math.Sqrt(want / float64(media))
 		if m.ResidualLoss > want+4*sd || m.ResidualLoss < want/2 {
 			t.Errorf("k=%d: residual loss %.4f over %d media packets, want about %.4f", k, m.ResidualLoss, media, want)
+		}
+		if want := pm.MediaGoodput.Float() * (1 - m.ResidualLoss) / (1 - pm.ResidualLoss); math.Abs(m.MediaGoodput.Float()-want) > 0.03*want {
+			t.Errorf("k=%d: media goodput %v, want about %.0f (the same media, less of it lost)", k, m.MediaGoodput, want)
 		}
 		if m.FramesLost*3 > pm.FramesLost {
 			t.Errorf("k=%d: %d frames lost, without FEC %d", k, m.FramesLost, pm.FramesLost)

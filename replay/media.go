@@ -246,9 +246,19 @@ func (m *mediaFlow) resumeAt(t bwe.Time) bwe.Time {
 }
 
 // fecGroup returns the FEC group of the frames the source produces now:
-// media packets per parity packet, 0 for none.
+// media packets per parity packet, 0 for none: the flow's own FECGroup,
+// else what the share the estimator's rate controller reserves for
+// redundancy (sendside.Result.Protection) pays for.
 func (m *mediaFlow) fecGroup() int {
-	return m.cfg.FECGroup
+	if m.cfg.FECGroup > 0 {
+		return m.cfg.FECGroup
+	}
+	if p := m.last.Protection; p > 0 && p < 1 {
+		// One parity packet per k media packets takes 1/(k+1) of the
+		// rate: the k whose overhead is nearest the reserved share.
+		return max(1, int(math.Round((1-p)/p)))
+	}
+	return 0
 }
 
 // mediaRate is the rate the source produces media at: the encoder's target, at

@@ -8,6 +8,7 @@ import (
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/replay/metrics"
 	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/traces"
 )
 
 // DeliveredWindow is the window over which [Sample].Delivered is measured
@@ -79,6 +80,10 @@ type Metrics struct {
 	// equals the media loss rate without FEC.
 	Parity       int
 	ResidualLoss float64
+	// MediaGoodput is the rate of the media the flow sent during the
+	// steady part that reached the receiver or was repaired there (no
+	// parity, no padding), over the steady part.
+	MediaGoodput bwe.Bitrate
 	// MeanTarget is the mean of the sampled targets in the steady part.
 	MeanTarget bwe.Bitrate
 	// MaxEstimate is the highest sampled estimate (the estimator's
@@ -170,6 +175,7 @@ func (e *mediaFlow) metrics() Metrics {
 	var queueing []time.Duration
 	groupLost := e.groupLosses()
 	var media, residual int
+	var mediaBits int64 // media (not parity or padding) that arrived or was repaired
 	for i := range e.packets {
 		p := &e.packets[i]
 		ok := p.fate.Outcome == Delivered
@@ -186,6 +192,8 @@ func (e *mediaFlow) metrics() Metrics {
 			media++
 			if !ok && !repaired(p, groupLost) {
 				residual++
+			} else if p.frame > 0 || e.cfg.Source == traces.Greedy {
+				mediaBits += p.size.Bits()
 			}
 		}
 		if !ok {
@@ -199,6 +207,9 @@ func (e *mediaFlow) metrics() Metrics {
 	}
 	if media > 0 {
 		m.ResidualLoss = float64(residual) / float64(media)
+	}
+	if e.e.end > e.e.warmup {
+		m.MediaGoodput = bwe.RateOf(bwe.ByteCount(mediaBits/8), duration(e.e.end-e.e.warmup))
 	}
 	if c := capacityBits(e.out, e.e.warmup, e.e.end); c > 0 {
 		m.Utilization = min(float64(delivered)/c, 1)

@@ -1,6 +1,10 @@
 package replay
 
-import "github.com/bwelab/bwe"
+import (
+	"math"
+
+	"github.com/bwelab/bwe"
+)
 
 // Row is one line of a results table: one estimator on one scenario with
 // one seed, over the steady part of the run. Where a scenario has several
@@ -25,8 +29,14 @@ type Row struct {
 	QueueP50Ms float64 `json:"queue_p50_ms"`
 	QueueP95Ms float64 `json:"queue_p95_ms"`
 	QueueP99Ms float64 `json:"queue_p99_ms"`
-	// LossPct is the share of the media packets lost, in percent.
-	LossPct float64 `json:"loss_pct"`
+	// LossPct is the share of the media flows' packets lost, in percent
+	// (parity included), and ResidualLossPct the share of their media
+	// packets lost and not repaired by FEC.
+	LossPct         float64 `json:"loss_pct"`
+	ResidualLossPct float64 `json:"residual_loss_pct"`
+	// MediaGoodputMbps is the media rate that reached the receivers or
+	// was repaired there, summed over the media flows.
+	MediaGoodputMbps float64 `json:"media_goodput_mbps"`
 	// MeanTargetMbps is the mean target of the media flows, and
 	// MaxEstimateMbps the highest estimate of any of them.
 	MeanTargetMbps  float64 `json:"mean_target_mbps"`
@@ -71,7 +81,7 @@ func RowOf(r *Result) Row {
 		Fairness5s:  r.Summary.Fairness[1],
 		Fairness20s: r.Summary.Fairness[2],
 	}
-	var sent, lost, settled int
+	var sent, lost, settled, media, residual int
 	var target, score, settle, ramp float64
 	ramped := len(r.Flows) > 0
 	for _, f := range r.Flows {
@@ -88,6 +98,9 @@ func RowOf(r *Result) Row {
 		out.TargetCV = max(out.TargetCV, m.TargetCV)
 		sent += m.Sent
 		lost += m.Lost
+		media += m.Sent - m.Parity
+		residual += int(math.Round(m.ResidualLoss * float64(m.Sent-m.Parity)))
+		out.MediaGoodputMbps += m.MediaGoodput.Float() / 1e6
 		target += m.MeanTarget.Float()
 		score += m.Score
 		out.Freezes += m.Freezes
@@ -103,6 +116,9 @@ func RowOf(r *Result) Row {
 	}
 	if sent > 0 {
 		out.LossPct = 100 * float64(lost) / float64(sent)
+	}
+	if media > 0 {
+		out.ResidualLossPct = 100 * float64(residual) / float64(media)
 	}
 	if n := float64(len(r.Flows)); n > 0 {
 		out.MeanTargetMbps = target / n / 1e6

@@ -69,7 +69,8 @@ func compareRows(rows []row, estimators int) []compareRow {
 	return out
 }
 
-// compareGroup are the metrics shown per estimator in the wide table.
+// compareGroup are the metrics shown per estimator in the wide table by
+// default (-metrics).
 var compareGroup = []column{
 	columnByKey("utilization"), columnByKey("queue_p95_ms"), columnByKey("loss_pct"),
 	columnByKey("mean_target_mbps"), columnByKey("score"),
@@ -89,7 +90,9 @@ type compareLine struct {
 // a scenario may come once per seed) into one line per scenario name, in
 // first-seen order, each value the mean over the seeds; the ratios are
 // those of the means.
-func compareLines(rows []row, k int) []compareLine {
+func compareLines(rows []row, k int, group []column) []compareLine {
+	// The ratios need utilization and p95 delay, shown or not.
+	cols := append(slices.Clone(group), columnByKey("utilization"), columnByKey("queue_p95_ms"))
 	var order []string
 	values := map[string][][][]float64{} // scenario → estimator → column → per seed
 	for i := 0; i+k <= len(rows); i += k {
@@ -98,25 +101,24 @@ func compareLines(rows []row, k int) []compareLine {
 		if !ok {
 			v = make([][][]float64, k)
 			for j := range v {
-				v[j] = make([][]float64, len(compareGroup))
+				v[j] = make([][]float64, len(cols))
 			}
 			order = append(order, name)
 		}
 		for j := range k {
-			for c, col := range compareGroup {
+			for c, col := range cols {
 				v[j][c] = append(v[j][c], col.get(rows[i+j]))
 			}
 		}
 		values[name] = v
 	}
-	util, q95 := slices.IndexFunc(compareGroup, func(c column) bool { return c.key == "utilization" }),
-		slices.IndexFunc(compareGroup, func(c column) bool { return c.key == "queue_p95_ms" })
+	util, q95 := len(cols)-2, len(cols)-1
 	out := make([]compareLine, 0, len(order))
 	for _, name := range order {
 		l := compareLine{scenario: name, vals: make([][]float64, k)}
 		for j := range k {
-			l.vals[j] = make([]float64, len(compareGroup))
-			for c := range compareGroup {
+			l.vals[j] = make([]float64, len(cols))
+			for c := range cols {
 				l.vals[j][c] = math.NaN()
 				if st, ok := meanStd(values[name][j][c]); ok {
 					l.vals[j][c] = st.Mean
@@ -125,6 +127,9 @@ func compareLines(rows []row, k int) []compareLine {
 		}
 		for j := 1; j < k; j++ {
 			l.ratios = append(l.ratios, [2]float64{val(ratio(l.vals[j][util], l.vals[0][util])), val(ratio(l.vals[j][q95], l.vals[0][q95]))})
+		}
+		for j := range k {
+			l.vals[j] = l.vals[j][:len(group)]
 		}
 		out = append(out, l)
 	}
@@ -143,7 +148,7 @@ func val(p *float64) float64 {
 // column group per estimator, then the ratios of every other estimator to
 // the first; a last line gives the mean of each column (the geometric
 // mean for ratios).
-func writeCompareTable(w io.Writer, lines []compareLine, names []string) error {
+func writeCompareTable(w io.Writer, lines []compareLine, names []string, group []column) error {
 	k := len(names)
 	tw := newTable(w)
 	var scen []string
@@ -153,7 +158,7 @@ func writeCompareTable(w io.Writer, lines []compareLine, names []string) error {
 	h0, scen := leftColumn("scenario", append(scen, "mean"))
 	head := []string{h0}
 	for i := range names {
-		for _, c := range compareGroup {
+		for _, c := range group {
 			head = append(head, fmt.Sprintf("[%d] %s", i+1, c.head))
 		}
 	}
@@ -187,7 +192,7 @@ func writeCompareTable(w io.Writer, lines []compareLine, names []string) error {
 		cells := []string{scen[n]}
 		j := 0
 		for i := range k {
-			for c, col := range compareGroup {
+			for c, col := range group {
 				cells = add(cells, j, l.vals[i][c], col.prec, false)
 				j++
 			}
@@ -200,11 +205,11 @@ func writeCompareTable(w io.Writer, lines []compareLine, names []string) error {
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	cells := []string{scen[len(scen)-1]}
-	groupCols := k * len(compareGroup)
+	groupCols := k * len(group)
 	for j := range ncols {
 		prec := 3
 		if j < groupCols {
-			prec = compareGroup[j%len(compareGroup)].prec
+			prec = group[j%len(group)].prec
 		}
 		switch {
 		case counts[j] == 0:
@@ -278,8 +283,21 @@ processes each feedback on two goroutines whose order varies.
 	sf.register(c.fs, true)
 	workers := workersFlag(c.fs)
 	format := c.fs.String("format", "table", "output `format`: table, csv or json")
+	var metricKeys []string
+	for _, col := range compareGroup {
+		metricKeys = append(metricKeys, col.key)
+	}
+	metricsFlag := c.fs.String("metrics", strings.Join(metricKeys, ","), "`metrics` of each estimator's column group in the table, comma-separated keys of the CSV header")
 	if code := c.parse(args, stdout, stderr); code >= 0 {
 		return code
+	}
+	var group []column
+	for key := range strings.SplitSeq(*metricsFlag, ",") {
+		i := slices.IndexFunc(metricColumns, func(c column) bool { return c.key == strings.TrimSpace(key) })
+		if i < 0 {
+			return c.usageError(stderr, "-metrics: unknown metric %q", key)
+		}
+		group = append(group, metricColumns[i])
 	}
 	if *against != "" {
 		inc, ok := incumbents[*against]
@@ -342,7 +360,7 @@ processes each feedback on two goroutines whose order varies.
 		if len(seeds) > 1 {
 			fmt.Fprintf(stdout, "Means over %d seeds (%s).\n", len(seeds), formatSeeds(seeds))
 		}
-		if err = writeCompareTable(stdout, compareLines(rows, len(ests)), names); err == nil {
+		if err = writeCompareTable(stdout, compareLines(rows, len(ests), group), names, group); err == nil {
 			fmt.Fprintf(stdout, "\n%d runs in %.1f s wall time on %d workers\n", len(rows), time.Since(start).Seconds(), *workers)
 		}
 	}

@@ -51,6 +51,8 @@ var metricColumns = []column{
 	{"q95 ms", "queue_p95_ms", 1, func(r row) float64 { return r.QueueP95Ms }, true},
 	{"q99 ms", "queue_p99_ms", 1, func(r row) float64 { return r.QueueP99Ms }, true},
 	{"loss %", "loss_pct", 2, func(r row) float64 { return r.LossPct }, true},
+	{"resid %", "residual_loss_pct", 2, func(r row) float64 { return r.ResidualLossPct }, false},
+	{"goodput", "media_goodput_mbps", 3, func(r row) float64 { return r.MediaGoodputMbps }, false},
 	{"Mbps", "mean_target_mbps", 3, func(r row) float64 { return r.MeanTargetMbps }, true},
 	{"max Mbps", "max_estimate_mbps", 3, func(r row) float64 { return r.MaxEstimateMbps }, false},
 	{"ramp s", "ramp_up_s", 1, func(r row) float64 { return optional(r.RampUpS) }, false},
