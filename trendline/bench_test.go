@@ -79,3 +79,36 @@ func BenchmarkRobustUpdate(b *testing.B) {
 		benchUpdate(b, newDetectors(b)["Robust"], 100*time.Millisecond)
 	})
 }
+
+// BenchmarkEstimatorUpdateBatch gives the trendline batches of 5 deltas
+// (a 50 ms feedback interval at one group per 10 ms), through UpdateBatch
+// and through Update one at a time; ns/op is per delta.
+func BenchmarkEstimatorUpdateBatch(b *testing.B) {
+	for _, batched := range []bool{true, false} {
+		b.Run(map[bool]string{true: "UpdateBatch", false: "Update"}[batched], func(b *testing.B) {
+			e, err := New(DefaultConfig())
+			if err != nil {
+				b.Fatal(err)
+			}
+			src := &deltaSource{spacing: 10 * time.Millisecond, arrival: 1_000_000}
+			ds := make([]bwe.GroupDelta, 5)
+			out := make([]bwe.Detection, 5)
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				if n%len(ds) == 0 {
+					for i := range ds {
+						ds[i] = src.next()
+					}
+					if batched {
+						e.UpdateBatch(ds, out)
+					}
+				}
+				if !batched {
+					out[n%len(ds)] = e.Update(ds[n%len(ds)])
+				}
+				n++
+			}
+		})
+	}
+}

@@ -231,6 +231,7 @@
 // # Determinism and concurrency
 //
 // The detectors read no clock, start no goroutine and use no randomness: the
-// same deltas give the same detections, bit for bit. Update allocates
-// nothing. A detector is not safe for concurrent use.
+// same deltas give the same detections, bit for bit. Update (and
+// Estimator.UpdateBatch) allocates nothing. A detector is not safe for
+// concurrent use.
 package trendline

@@ -107,12 +107,19 @@ type Estimator struct {
 	smoothed    float64 // ms
 	trend       float64 // last slope; libwebrtc prev_trend_
 
-	// Window of points, oldest at head. xs are ms since the first arrival,
-	// ys smoothed delays in ms.
-	xs, ys []float64
-	head   int
-	size   int
+	// The last points: x in ms since the first arrival, y the smoothed
+	// delay in ms. A ring of window+2 slots, so that two new points leave
+	// the window before them intact (UpdateBatch fits up to three windows
+	// at once), each slot stored twice (at i and at i+window+2), so that a
+	// window is always contiguous in pts.
+	pts    []point
+	window int // points per fit
+	next   int // slot of the next point
+	size   int // points held, up to window
 }
+
+// point is one (x, y) point of the window.
+type point struct{ x, y float64 }
 
 var _ bwe.DelayDetector = (*Estimator)(nil)
 
@@ -129,8 +136,8 @@ func New(cfg Config) (*Estimator, error) {
 		minNumDeltas: c.MinNumDeltas,
 		maxDeltas:    c.DeltaCounterMax,
 		det:          newOveruseDetector(c.Threshold),
-		xs:           make([]float64, c.WindowSize),
-		ys:           make([]float64, c.WindowSize),
+		pts:          make([]point, 2*(c.WindowSize+2)),
+		window:       c.WindowSize,
 	}
 	e.Reset()
 	return e, nil
@@ -145,7 +152,7 @@ func (e *Estimator) Reset() {
 	e.accumulated = 0
 	e.smoothed = 0
 	e.trend = 0
-	e.head = 0
+	e.next = 0
 	e.size = 0
 }
 
@@ -161,7 +168,81 @@ func (e *Estimator) Reset() {
 // Like libwebrtc, which passes Timestamp::ms() of the arrival, the time axis
 // is d.Arrival rounded to the nearest whole millisecond; this is what makes
 // the unit-test flip points match to the digit.
-func (e *Estimator) Update(d bwe.GroupDelta) bwe.Detection {
+func (e *Estimator) Update(d bwe.GroupDelta) bwe.Detection { return e.update(&d) }
+
+// update is Update reading the delta in place.
+func (e *Estimator) update(d *bwe.GroupDelta) bwe.Detection {
+	st := e.advance(d)
+	var k float64
+	ok := false
+	if st.start >= 0 {
+		k, ok = e.slope(st.start)
+	}
+	return e.detect(st, k, ok)
+}
+
+// UpdateBatch is Update for each delta of ds in turn, the detections
+// written to out, which must be at least as long as ds. Fitting two
+// consecutive windows at once, in one interleaved pass, it lets their
+// additions overlap: each fit still adds its terms one after another, in
+// Update's order, and every result is the same bit for bit.
+func (e *Estimator) UpdateBatch(ds []bwe.GroupDelta, out []bwe.Detection) {
+	out = out[:len(ds)]
+	i := 0
+	if len(ds)%2 == 1 && len(ds) >= 3 {
+		// An odd count: three first, then pairs.
+		a := e.advance(&ds[0])
+		b := e.advance(&ds[1])
+		c := e.advance(&ds[2])
+		var ka, kb, kc float64
+		var oka, okb, okc bool
+		switch {
+		case a.start >= 0:
+			ka, oka, kb, okb, kc, okc = e.slopes3(a.start, b.start, c.start)
+		case b.start >= 0:
+			kb, okb, kc, okc = e.slopes(b.start, c.start)
+		case c.start >= 0:
+			kc, okc = e.slope(c.start)
+		}
+		out[0] = e.detect(a, ka, oka)
+		out[1] = e.detect(b, kb, okb)
+		out[2] = e.detect(c, kc, okc)
+		i = 3
+	}
+	for ; i+1 < len(ds); i += 2 {
+		// A new point leaves the previous two windows in place, and
+		// detect reads nothing advance changes: advancing both first is
+		// the same as updating one after the other.
+		a := e.advance(&ds[i])
+		b := e.advance(&ds[i+1])
+		var ka, kb float64
+		var oka, okb bool
+		switch {
+		case a.start >= 0:
+			ka, oka, kb, okb = e.slopes(a.start, b.start)
+		case b.start >= 0:
+			kb, okb = e.slope(b.start)
+		}
+		out[i] = e.detect(a, ka, oka)
+		out[i+1] = e.detect(b, kb, okb)
+	}
+	if i < len(ds) {
+		out[i] = e.update(&ds[i])
+	}
+}
+
+// step is what Update carries from a delta's point to its detection.
+// (Four fields at most: the compiler keeps such a struct in registers.)
+type step struct {
+	nowMs     int64   // arrival, whole ms
+	sendMs    float64 // send delta, ms
+	numDeltas int     // the delta counter after this delta
+	start     int     // where the window starts in pts if full, else −1
+}
+
+// advance takes a delta into the accumulated and smoothed delays and adds
+// its point to the window.
+func (e *Estimator) advance(d *bwe.GroupDelta) step {
 	nowMs := roundMillis(d.Arrival)
 	sendMs := bwe.Millis(d.SendDelta)
 	delta := bwe.Millis(d.ArrivalDelta) - sendMs
@@ -173,75 +254,154 @@ func (e *Estimator) Update(d bwe.GroupDelta) bwe.Detection {
 	}
 	e.accumulated = finite(e.accumulated + delta)
 	e.smoothed = finite(float64(e.smoothing*e.smoothed) + float64((1-e.smoothing)*e.accumulated))
-	e.push(float64(bwe.SatSub(nowMs, e.firstArrMs)), e.smoothed)
-
-	trend := e.trend
-	if e.size == len(e.xs) {
-		if s, ok := e.slope(); ok {
-			trend = finite(s)
-		}
+	start := e.push(float64(bwe.SatSub(nowMs, e.firstArrMs)), e.smoothed)
+	if e.size < e.window {
+		start = -1
 	}
+	return step{nowMs: nowMs, sendMs: sendMs, numDeltas: e.numDeltas, start: start}
+}
 
-	if e.numDeltas < 2 {
+// detect turns the slope k of a step's window (if ok) into its detection.
+func (e *Estimator) detect(st step, k float64, ok bool) bwe.Detection {
+	trend := e.trend
+	if ok {
+		trend = finite(k)
+	}
+	if st.numDeltas < 2 {
 		// libwebrtc: too few deltas to judge; the threshold is left alone.
 		e.det.usage = bwe.Normal
 		return bwe.Detection{Usage: bwe.Normal, Trend: trend, Threshold: e.det.threshold}
 	}
-	m := finite(float64(min(e.numDeltas, e.minNumDeltas)) * trend * e.gain)
-	usage, thr := e.det.detect(trend, m, sendMs, nowMs)
+	m := finite(float64(min(st.numDeltas, e.minNumDeltas)) * trend * e.gain)
+	usage, thr := e.det.detect(trend, m, st.sendMs, st.nowMs)
 	e.trend = trend
 	return bwe.Detection{Usage: usage, Trend: trend, Modified: m, Threshold: thr}
 }
 
-func (e *Estimator) push(x, y float64) {
-	n := len(e.xs)
-	if e.size < n {
-		i := e.head + e.size
-		if i >= n {
-			i -= n
-		}
-		e.xs[i], e.ys[i] = x, y
-		e.size++
-		return
+// push adds a point and returns where the window of the last size points,
+// this one the newest, starts in pts.
+func (e *Estimator) push(x, y float64) int {
+	r := e.window + 2
+	i := e.next
+	e.pts[i] = point{x, y}
+	e.pts[i+r] = point{x, y}
+	if e.next++; e.next == r {
+		e.next = 0
 	}
-	e.xs[e.head], e.ys[e.head] = x, y
-	e.head++
-	if e.head == n {
-		e.head = 0
+	e.size = min(e.size+1, e.window)
+	start := e.next - e.size
+	if start < 0 {
+		start += r
 	}
+	return start
 }
 
-// slope is the ordinary least-squares slope of the window,
+// slope is the ordinary least-squares slope of the window that starts at
+// pts[start],
 //
 //	k = Σ(x−x̄)(y−ȳ) / Σ(x−x̄)²
 //
 // summed oldest to newest in two passes, the order and rounding of
 // libwebrtc's LinearFitSlope. ok is false when all x are equal.
-func (e *Estimator) slope() (k float64, ok bool) {
-	n := len(e.xs)
+func (e *Estimator) slope(start int) (k float64, ok bool) {
+	pts := e.pts[start : start+e.window]
 	var sumX, sumY float64
-	for j, i := 0, e.head; j < e.size; j++ {
-		sumX += e.xs[i]
-		sumY += e.ys[i]
-		if i++; i == n {
-			i = 0
-		}
+	for _, p := range pts {
+		sumX += p.x
+		sumY += p.y
 	}
-	avgX := sumX / float64(e.size)
-	avgY := sumY / float64(e.size)
+	avgX := sumX / float64(len(pts))
+	avgY := sumY / float64(len(pts))
 	var num, den float64
-	for j, i := 0, e.head; j < e.size; j++ {
-		dx := e.xs[i] - avgX
-		dy := e.ys[i] - avgY
+	for _, p := range pts {
+		dx := p.x - avgX
+		dy := p.y - avgY
 		// Conversions stop the compiler from fusing into FMAs.
 		num += float64(dx * dy)
 		den += float64(dx * dx)
-		if i++; i == n {
-			i = 0
-		}
 	}
 	if den == 0 {
 		return 0, false
 	}
 	return num / den, true
+}
+
+// slopes is slope of two full windows, computed side by side: the same
+// operations, in the same order for each.
+func (e *Estimator) slopes(startA, startB int) (ka float64, oka bool, kb float64, okb bool) {
+	a := e.pts[startA : startA+e.window]
+	b := e.pts[startB : startB+len(a)]
+	var sumXa, sumYa, sumXb, sumYb float64
+	for i := range a {
+		sumXa += a[i].x
+		sumYa += a[i].y
+		sumXb += b[i].x
+		sumYb += b[i].y
+	}
+	n := float64(len(a))
+	avgXa, avgYa := sumXa/n, sumYa/n
+	avgXb, avgYb := sumXb/n, sumYb/n
+	var numA, denA, numB, denB float64
+	for i := range a {
+		dxa := a[i].x - avgXa
+		dya := a[i].y - avgYa
+		dxb := b[i].x - avgXb
+		dyb := b[i].y - avgYb
+		numA += float64(dxa * dya)
+		denA += float64(dxa * dxa)
+		numB += float64(dxb * dyb)
+		denB += float64(dxb * dxb)
+	}
+	if denA != 0 {
+		ka, oka = numA/denA, true
+	}
+	if denB != 0 {
+		kb, okb = numB/denB, true
+	}
+	return ka, oka, kb, okb
+}
+
+// slopes3 is slope of three full windows side by side.
+func (e *Estimator) slopes3(startA, startB, startC int) (ka float64, oka bool, kb float64, okb bool, kc float64, okc bool) {
+	a := e.pts[startA : startA+e.window]
+	b := e.pts[startB : startB+len(a)]
+	c := e.pts[startC : startC+len(a)]
+	var sumXa, sumYa, sumXb, sumYb, sumXc, sumYc float64
+	for i := range a {
+		sumXa += a[i].x
+		sumYa += a[i].y
+		sumXb += b[i].x
+		sumYb += b[i].y
+		sumXc += c[i].x
+		sumYc += c[i].y
+	}
+	n := float64(len(a))
+	avgXa, avgYa := sumXa/n, sumYa/n
+	avgXb, avgYb := sumXb/n, sumYb/n
+	avgXc, avgYc := sumXc/n, sumYc/n
+	var numA, denA, numB, denB, numC, denC float64
+	for i := range a {
+		dxa := a[i].x - avgXa
+		dya := a[i].y - avgYa
+		dxb := b[i].x - avgXb
+		dyb := b[i].y - avgYb
+		dxc := c[i].x - avgXc
+		dyc := c[i].y - avgYc
+		numA += float64(dxa * dya)
+		denA += float64(dxa * dxa)
+		numB += float64(dxb * dyb)
+		denB += float64(dxb * dxb)
+		numC += float64(dxc * dyc)
+		denC += float64(dxc * dxc)
+	}
+	if denA != 0 {
+		ka, oka = numA/denA, true
+	}
+	if denB != 0 {
+		kb, okb = numB/denB, true
+	}
+	if denC != 0 {
+		kc, okc = numC/denC, true
+	}
+	return ka, oka, kb, okb, kc, okc
 }

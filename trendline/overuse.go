@@ -217,7 +217,9 @@ func (o *overuseDetector) adapt(m float64, nowMs int64) {
 	// float64(...) forbids fusing the product into the sum (an FMA would
 	// round differently from libwebrtc's separate multiply and add).
 	thr := o.threshold + float64(k*(am-o.threshold)*dt)
-	o.threshold = math.Max(o.min, math.Min(thr, o.max))
+	// The built-in min and max treat NaN, infinities and signed zeros as
+	// math.Min and math.Max do, without a call.
+	o.threshold = max(o.min, min(thr, o.max))
 	o.lastUpdateMs = nowMs
 }
 

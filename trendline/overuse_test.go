@@ -45,3 +45,34 @@ func TestOveruseDetectorScript(t *testing.T) {
 		}
 	}
 }
+
+// The threshold climbs to its maximum and falls to its minimum and stays
+// there exactly: thr + k·(|m| − thr)·Δt clamped to [Min, Max]
+// (libwebrtc SafeClamp(threshold_, 6.f, 600.f)).
+func TestThresholdClampsExactly(t *testing.T) {
+	c, err := ThresholdConfig{}.resolve("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	det := newOveruseDetector(c)
+	now := int64(0)
+	// |m| just within thr + MaxAdaptOffset: the threshold rises by
+	// 0.0087 × 14.9 × 100 ≈ 13 ms per 100 ms step.
+	for step := range 100 {
+		now += 100
+		det.adapt(det.threshold+14.9, now)
+		if det.threshold > c.Max {
+			t.Fatalf("rising, step %d: threshold %v above %v", step, det.threshold, c.Max)
+		}
+	}
+	if det.threshold != c.Max {
+		t.Errorf("after 100 rising steps: threshold %v, want exactly %v", det.threshold, c.Max)
+	}
+	// m = 0: 0.039 × thr × 100 > thr, so one step takes it below zero,
+	// and the clamp to the minimum.
+	now += 100
+	det.adapt(0, now)
+	if det.threshold != c.Min {
+		t.Errorf("after a step at m = 0: threshold %v, want exactly %v", det.threshold, c.Min)
+	}
+}

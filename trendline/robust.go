@@ -368,18 +368,16 @@ func mannKendall(ys []float64) float64 {
 	k := len(ys)
 	s := 0
 	ties := 0
+	// Counted without branches (the comparisons of a noisy series are
+	// unpredictable); NaN compares false and counts nowhere.
 	for i, yi := range ys {
 		t := 1 // points equal to yi, itself included
-		for j, yj := range ys {
-			switch {
-			case j == i:
-			case yj == yi:
-				t++
-			case j > i && yj > yi:
-				s++
-			case j > i && yj < yi:
-				s--
-			}
+		for _, yj := range ys[:i] {
+			t += b2i(yj == yi)
+		}
+		for _, yj := range ys[i+1:] {
+			t += b2i(yj == yi)
+			s += b2i(yj > yi) - b2i(yj < yi)
 		}
 		// Summing (t−1)(2t+5) over the t points of each tie group gives
 		// Σ_groups t(t−1)(2t+5).
@@ -393,4 +391,12 @@ func mannKendall(ys []float64) float64 {
 		return float64(s-1) / math.Sqrt(v)
 	}
 	return float64(s+1) / math.Sqrt(v)
+}
+
+// b2i is 1 for true and 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
