@@ -218,6 +218,11 @@ type AIMD struct {
 	inALR     bool
 	lower     bwe.Bitrate // network estimate lower bound, 0 = none
 	upper     bwe.Bitrate // network estimate upper bound, 0 = none
+
+	// The last power taken by multiplicativeIncrease and its exponent:
+	// feedback often comes at a steady interval.
+	powExp, pow float64
+	powValid    bool
 }
 
 // NewAIMD returns a controller in Hold whose estimate is cfg.MaxBitrate and
@@ -364,7 +369,11 @@ func (a *AIMD) clamp(r bwe.Bitrate) bwe.Bitrate {
 func (a *AIMD) multiplicativeIncrease(at bwe.Time) bwe.Bitrate {
 	alpha := multiplicativeBase
 	if a.hasLastChange {
-		alpha = math.Pow(multiplicativeBase, min(seconds(at.Sub(a.lastChange)), 1))
+		x := min(seconds(at.Sub(a.lastChange)), 1)
+		if !a.powValid || math.Float64bits(x) != math.Float64bits(a.powExp) {
+			a.powExp, a.pow, a.powValid = x, math.Pow(multiplicativeBase, x), true
+		}
+		alpha = a.pow
 	}
 	return max(a.current.Scale(alpha-1), minMultiplicativeStep)
 }

@@ -86,8 +86,9 @@ type Stats struct {
 // acknowledged-throughput estimator, composed as libwebrtc's DelayBasedBwe
 // (goog_cc/delay_based_bwe.cc) composes them.
 //
-// Not safe for concurrent use. Update allocates nothing once its sorting
-// buffer has grown to the largest feedback batch seen.
+// Not safe for concurrent use. Update allocates nothing once its buffers
+// (received-packet indices, sorting, group deltas) have grown to the
+// largest feedback batch seen.
 type Estimator struct {
 	cfg        Config
 	detector   bwe.DelayDetector
@@ -99,6 +100,10 @@ type Estimator struct {
 	seen         bool
 	detection    bwe.Detection
 	sorted       []bwe.PacketResult
+	idx          []int32       // indices of a batch's received packets
+	batch        batchDetector // the detector, if it takes batches
+	deltas       []bwe.GroupDelta
+	dets         []bwe.Detection
 	stats        Stats
 }
 
@@ -119,6 +124,7 @@ func New(cfg Config) (*Estimator, error) {
 		}
 		e.detector = t
 	}
+	e.batch, _ = e.detector.(batchDetector)
 	var err error
 	if e.groups, err = NewInterArrival(cfg.Groups); err != nil {
 		return nil, err
@@ -169,32 +175,37 @@ func (e *Estimator) Stats() Stats {
 // Update consumes one feedback batch. probe is a probe-cluster estimate
 // completed by this batch, or 0 if there is none; inALR reports that the
 // sender is application limited. It returns the estimate and its signals.
-func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) Result {
+func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) (res Result) {
 	e.stats.Feedbacks++
 	e.stats.Packets += int64(len(fb.Packets))
 
-	// Received packets in arrival order (libwebrtc SortedByReceiveTime).
-	// The common batch is all received and already in order: use it as is.
+	// Received packets in arrival order (libwebrtc SortedByReceiveTime),
+	// as indices into packets. The common batch has its received packets
+	// already in order: the batch is then used as is, through the indices
+	// of its received packets; otherwise they are copied and sorted.
 	packets := fb.Packets
-	if !receivedInOrder(packets) {
+	idx := e.receivedIndices(packets)
+	received := len(idx)
+	if !inArrivalOrder(packets, idx) {
 		e.sorted = e.sorted[:0]
-		for _, p := range fb.Packets {
-			if p.Received {
-				e.sorted = append(e.sorted, p)
-			}
+		for _, i := range idx {
+			e.sorted = append(e.sorted, packets[i])
 		}
 		slices.SortFunc(e.sorted, byArrival)
 		packets = e.sorted
+		for k := range idx {
+			idx[k] = int32(k)
+		}
 	}
-	e.stats.Lost += int64(len(fb.Packets) - len(packets))
-	if len(packets) == 0 {
+	e.stats.Lost += int64(len(fb.Packets) - received)
+	if received == 0 {
 		e.stats.EmptyFeedbacks++
-		var res Result
 		res.Acked, res.AckedValid = e.throughput.Bitrate()
-		return e.result(res)
+		e.result(&res)
+		return res
 	}
 
-	e.throughput.Update(packets)
+	e.throughput.updateIndexed(packets, idx)
 
 	if !e.seen || fb.Time.Sub(e.lastFeedback) > e.cfg.StreamTimeout {
 		if e.seen {
@@ -207,18 +218,24 @@ func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) Resul
 	e.seen = true
 	e.lastFeedback = fb.Time
 
-	var res Result
-	for i := range packets {
-		p := &packets[i]
-		delta, ok := e.groups.Add(p.SendTime, p.Arrival, fb.Time, p.Size)
-		if !ok {
-			continue
-		}
-		prev := e.detection.Usage
-		e.detection = e.detector.Update(delta)
-		res.Deltas++
-		if prev == bwe.Underusing && e.detection.Usage == bwe.Normal {
-			res.RecoveredFromOveruse = true
+	if e.batch != nil {
+		e.detectBatch(e.batch, packets, idx, fb.Time, &res)
+	} else {
+		for _, i := range idx {
+			p := &packets[i]
+			if !e.groups.add(p.SendTime, p.Arrival, fb.Time, p.Size) {
+				continue
+			}
+			// Passed field by field, for the reason given in
+			// InterArrival.add.
+			d := &e.groups.delta
+			e.detected(&res, e.detector.Update(bwe.GroupDelta{
+				SendDelta:    d.SendDelta,
+				ArrivalDelta: d.ArrivalDelta,
+				SizeDelta:    d.SizeDelta,
+				Arrival:      d.Arrival,
+				SendTime:     d.SendTime,
+			}))
 		}
 	}
 	e.stats.Deltas += int64(res.Deltas)
@@ -248,35 +265,116 @@ func (e *Estimator) Update(fb bwe.Feedback, probe bwe.Bitrate, inALR bool) Resul
 		e.aimd.Update(at, e.detection.Usage, acked, ackedOK)
 		res.Updated = e.aimd.Valid()
 	}
-	return e.result(res)
+	e.result(&res)
+	return res
+}
+
+// detected makes det the latest detection.
+func (e *Estimator) detected(res *Result, det bwe.Detection) {
+	prev := e.detection.Usage
+	e.detection = det
+	res.Deltas++
+	if prev == bwe.Underusing && det.Usage == bwe.Normal {
+		res.RecoveredFromOveruse = true
+	}
+}
+
+// batchDetector is a detector that takes several deltas at once, as if
+// given them one by one ([trendline.Estimator.UpdateBatch]).
+type batchDetector interface {
+	UpdateBatch(ds []bwe.GroupDelta, out []bwe.Detection)
+}
+
+// detectBatch groups the packets packets[idx] and gives the detector
+// their deltas at once. Grouping does not depend on the detector, so this
+// is the same as giving it each delta as the grouping produces it.
+func (e *Estimator) detectBatch(b batchDetector, packets []bwe.PacketResult, idx []int32, fbTime bwe.Time, res *Result) {
+	// At most one delta per packet.
+	if cap(e.deltas) < len(idx) {
+		e.deltas = make([]bwe.GroupDelta, len(idx))
+		e.dets = make([]bwe.Detection, len(idx))
+	}
+	deltas := e.deltas[:len(idx)]
+	n := 0
+	for _, i := range idx {
+		p := &packets[i]
+		if !e.groups.add(p.SendTime, p.Arrival, fbTime, p.Size) {
+			continue
+		}
+		// Copied field by field, for the reason given in
+		// InterArrival.add.
+		d, s := &deltas[n], &e.groups.delta
+		d.SendDelta = s.SendDelta
+		d.ArrivalDelta = s.ArrivalDelta
+		d.SizeDelta = s.SizeDelta
+		d.Arrival = s.Arrival
+		d.SendTime = s.SendTime
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	dets := e.dets[:n]
+	b.UpdateBatch(deltas[:n], dets)
+	for i := range dets {
+		e.detected(res, dets[i])
+	}
 }
 
 // result fills in the estimate and the signals common to every return
 // path; the caller has set Acked.
-func (e *Estimator) result(r Result) Result {
+func (e *Estimator) result(r *Result) {
 	r.Valid = e.aimd.Valid()
 	if r.Valid {
 		r.Target = e.aimd.Estimate()
 	}
 	r.Detection = e.detection
 	r.State = e.aimd.State()
-	return r
 }
 
-// receivedInOrder reports whether every packet was received and the slice
-// is already in [byArrival] order.
-func receivedInOrder(packets []bwe.PacketResult) bool {
+// receivedIndices returns the indices of the received packets, in batch
+// order, in a buffer reused by the next call.
+func (e *Estimator) receivedIndices(packets []bwe.PacketResult) []int32 {
+	if cap(e.idx) < len(packets) {
+		e.idx = make([]int32, len(packets))
+	}
+	idx := e.idx[:len(packets)]
+	// Without a branch on Received, which random loss makes
+	// unpredictable: every index is written, and kept if received.
+	n := 0
 	for i := range packets {
-		if !packets[i].Received || (i > 0 && byArrival(packets[i-1], packets[i]) > 0) {
-			return false
+		idx[n] = int32(i)
+		if packets[i].Received {
+			n++
 		}
 	}
-	return true
+	return idx[:n]
+}
+
+// inArrivalOrder reports whether packets[idx] are already in [byArrival]
+// order, so that sorting them would keep them in that order: in
+// non-decreasing order if every packet of the batch is in idx, in
+// strictly increasing order otherwise (sorting need not keep equal keys
+// in place).
+func inArrivalOrder(packets []bwe.PacketResult, idx []int32) bool {
+	ties := false
+	for k := 1; k < len(idx); k++ {
+		switch c := compareArrival(&packets[idx[k-1]], &packets[idx[k]]); {
+		case c > 0:
+			return false
+		case c == 0:
+			ties = true
+		}
+	}
+	return !ties || len(idx) == len(packets)
 }
 
 // byArrival orders packets by arrival, then send time, then sequence
 // number, as libwebrtc's PacketResult::ReceiveTimeOrder does.
-func byArrival(a, b bwe.PacketResult) int {
+func byArrival(a, b bwe.PacketResult) int { return compareArrival(&a, &b) }
+
+// compareArrival is byArrival on pointers.
+func compareArrival(a, b *bwe.PacketResult) int {
 	switch {
 	case a.Arrival != b.Arrival:
 		if a.Arrival < b.Arrival {

@@ -299,13 +299,22 @@ func BenchmarkUpdate(b *testing.B) {
 // duplicated, wrapped, lost, with zero, negative and huge deltas, clock
 // jumps and empty batches. It must never panic and never report a rate
 // that is negative or outside the configured bounds, nor a non-finite
-// detector signal.
+// detector signal; and giving the trendline its deltas a batch at a time
+// must give the results of giving them one at a time.
 func FuzzUpdate(f *testing.F) {
 	f.Add([]byte{0x10, 1, 0, 20, 0, 30, 4, 176, 1, 0, 0, 1, 0, 20, 0, 30, 4, 176, 1, 0})
 	f.Add(make([]byte, 64))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := DefaultConfig()
 		e, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := trendline.New(trendline.DefaultConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		single, err := New(Config{Detector: oneByOne{d}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,8 +356,15 @@ func FuzzUpdate(f *testing.F) {
 			if ctl&0x20 != 0 {
 				e.SetRTT(time.Duration(ctl) * time.Millisecond)
 			}
-			res := e.Update(bwe.Feedback{Time: fbTime, Packets: packets}, probe, ctl&0x10 != 0)
+			if ctl&0x20 != 0 {
+				single.SetRTT(time.Duration(ctl) * time.Millisecond)
+			}
+			fb := bwe.Feedback{Time: fbTime, Packets: packets}
+			res := e.Update(fb, probe, ctl&0x10 != 0)
 			checkResult(t, cfg, res)
+			if want := single.Update(fb, probe, ctl&0x10 != 0); !sameResult(res, want) {
+				t.Fatalf("batched %+v, one by one %+v", res, want)
+			}
 		}
 	})
 }

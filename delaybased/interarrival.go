@@ -92,6 +92,28 @@ type sendGroup struct {
 	feedbackTime bwe.Time // feedback time of the last packet added (sender clock)
 }
 
+// open makes g a new group of one packet sent at send and received at
+// arrival (its size, completion and feedback time are then set by the
+// caller). It is sendGroup{started: true, firstSend: send, lastSend: send,
+// firstArrival: arrival} assigned field by field, for the reason given in
+// InterArrival.add.
+func (g *sendGroup) open(send, arrival bwe.Time) {
+	g.started = true
+	g.size = 0
+	g.firstSend, g.lastSend = send, send
+	g.firstArrival = arrival
+	g.complete, g.feedbackTime = 0, 0
+}
+
+// copyFrom sets g to h, field by field (see open).
+func (g *sendGroup) copyFrom(h *sendGroup) {
+	g.started = h.started
+	g.size = h.size
+	g.firstSend, g.lastSend = h.firstSend, h.lastSend
+	g.firstArrival = h.firstArrival
+	g.complete, g.feedbackTime = h.complete, h.feedbackTime
+}
+
 // InterArrival accumulates packets into send-time groups and, each time a
 // group is completed by the first packet of the next one, returns the delta
 // between the completed group and its predecessor. It follows libwebrtc's
@@ -118,7 +140,8 @@ type sendGroup struct {
 type InterArrival struct {
 	cfg       GroupConfig
 	cur, prev sendGroup
-	reordered int // consecutive negative arrival deltas
+	reordered int            // consecutive negative arrival deltas
+	delta     bwe.GroupDelta // the last delta add reported
 
 	// Counters of what was skipped, for stats.
 	skippedReordered int64
@@ -146,48 +169,62 @@ func (ia *InterArrival) Reset() {
 // clock) and its size. It reports a delta when the packet completed a group
 // that has a predecessor.
 func (ia *InterArrival) Add(send, arrival, feedbackTime bwe.Time, size bwe.ByteCount) (bwe.GroupDelta, bool) {
-	var delta bwe.GroupDelta
+	if !ia.add(send, arrival, feedbackTime, size) {
+		return bwe.GroupDelta{}, false
+	}
+	return ia.delta, true
+}
+
+// add is Add leaving the delta, if any, in ia.delta: read from there, it
+// is not copied through a temporary on the way to the detector.
+func (ia *InterArrival) add(send, arrival, feedbackTime bwe.Time, size bwe.ByteCount) bool {
 	ok := false
 	switch {
 	case !ia.cur.started:
-		ia.cur = sendGroup{started: true, firstSend: send, lastSend: send, firstArrival: arrival}
+		ia.cur.open(send, arrival)
 	case send < ia.cur.firstSend:
 		ia.skippedReordered++
-		return delta, false
+		return false
 	case ia.opensGroup(send, arrival):
 		if ia.prev.started {
-			delta.SendDelta = ia.cur.lastSend.Sub(ia.prev.lastSend)
-			delta.ArrivalDelta = ia.cur.complete.Sub(ia.prev.complete)
+			sendDelta := ia.cur.lastSend.Sub(ia.prev.lastSend)
+			arrivalDelta := ia.cur.complete.Sub(ia.prev.complete)
 			feedbackDelta := ia.cur.feedbackTime.Sub(ia.prev.feedbackTime)
-			if bwe.SatSub(delta.ArrivalDelta, feedbackDelta) >= ia.cfg.ClockJump {
+			if bwe.SatSub(arrivalDelta, feedbackDelta) >= ia.cfg.ClockJump {
 				ia.resets++
 				ia.Reset()
-				return bwe.GroupDelta{}, false
+				return false
 			}
-			if delta.ArrivalDelta < 0 {
+			if arrivalDelta < 0 {
 				ia.skippedNegative++
 				ia.reordered++
 				if ia.reordered >= ia.cfg.ReorderedReset {
 					ia.resets++
 					ia.Reset()
 				}
-				return bwe.GroupDelta{}, false
+				return false
 			}
 			ia.reordered = 0
-			delta.SizeDelta = ia.cur.size - ia.prev.size
-			delta.Arrival = arrival
-			delta.SendTime = send
+			// Field by field: a composite literal of this size is built
+			// on the stack and copied in 16-byte moves, which stall on
+			// the 8-byte stores that built it.
+			d := &ia.delta
+			d.SendDelta = sendDelta
+			d.ArrivalDelta = arrivalDelta
+			d.SizeDelta = ia.cur.size - ia.prev.size
+			d.Arrival = arrival
+			d.SendTime = send
 			ok = true
 		}
-		ia.prev = ia.cur
-		ia.cur = sendGroup{started: true, firstSend: send, lastSend: send, firstArrival: arrival}
+		ia.prev.copyFrom(&ia.cur)
+		ia.cur.open(send, arrival)
 	default:
 		ia.cur.lastSend = max(ia.cur.lastSend, send)
 	}
 	ia.cur.size += size
 	ia.cur.complete = arrival
 	ia.cur.feedbackTime = feedbackTime
-	return delta, ok
+	return ok
 }
 
 // opensGroup reports whether a packet (not reordered) starts a new group.

@@ -267,19 +267,121 @@ func (t *Throughput) Config() ThroughputConfig { return t.cfg }
 // 0. The slice is not retained.
 func (t *Throughput) Update(packets []bwe.PacketResult) {
 	for i := range packets {
-		p := &packets[i]
-		if !p.Received {
-			continue
-		}
-		// A packet left at the back is the newest: no reordering to check.
-		if !t.insert(ackedPacket{send: p.SendTime, recv: p.Arrival, size: max(p.Size, 0)}) &&
-			t.at(t.n-1).recv.Sub(p.Arrival) > maxReordering {
-			t.clear()
+		if p := &packets[i]; p.Received {
+			t.add(p)
 		}
 	}
-	for t.firstOutsideWindow() {
-		t.dropFront()
+	t.trim()
+}
+
+// updateIndexed is Update given the received packets packets[idx], sorted
+// by arrival time.
+func (t *Throughput) updateIndexed(packets []bwe.PacketResult, idx []int32) {
+	L := len(t.ring)
+	for k := 0; k < len(idx); {
+		if t.n > 0 && t.irregular == 0 {
+			// The common case, written out with the aggregates in locals:
+			// a packet received and sent no earlier than the newest one,
+			// with room in the window. It is what add does then (insert
+			// keeps it at the back, and pushAfter accounts it).
+			n, total, top, runStart := t.n, t.total, t.backTop, t.runStart
+			maxN := t.cfg.MaxWindowPackets
+			slot := t.head + n
+			if slot >= L {
+				slot -= L
+			}
+			prevSlot := slot - 1
+			if prevSlot < 0 {
+				prevSlot += L
+			}
+			// The newest packet's times, kept from one packet to the next.
+			prevRecv, prevSend := t.ring[prevSlot].recv, t.ring[prevSlot].send
+			for ; k < len(idx); k++ {
+				p := &packets[idx[k]]
+				if p.Arrival < prevRecv || p.SendTime < prevSend || n >= maxN {
+					break
+				}
+				size := max(p.Size, 0)
+				t.ring[slot] = ackedPacket{send: p.SendTime, recv: p.Arrival, size: size}
+				n++
+				total.add(size)
+				g := p.Arrival.Sub(prevRecv)
+				t.gaps[slot].gap = g
+				top = top.push(g)
+				if p.SendTime > prevSend {
+					runStart = slot
+				}
+				prevRecv, prevSend = p.Arrival, p.SendTime
+				if slot++; slot == L {
+					slot = 0
+				}
+			}
+			t.n, t.total, t.backTop, t.runStart = n, total, top, runStart
+			if k == len(idx) {
+				break
+			}
+		}
+		t.add(&packets[idx[k]])
+		k++
 	}
+	t.trim()
+}
+
+// add inserts one received packet.
+func (t *Throughput) add(p *bwe.PacketResult) {
+	// A packet left at the back is the newest: no reordering to check.
+	if !t.insert(ackedPacket{send: p.SendTime, recv: p.Arrival, size: max(p.Size, 0)}) &&
+		t.at(t.n-1).recv.Sub(p.Arrival) > maxReordering {
+		t.clear()
+	}
+}
+
+// trim drops the packets outside the window after a batch.
+func (t *Throughput) trim() {
+	if t.irregular > 0 || t.n == 0 {
+		for t.firstOutsideWindow() {
+			t.dropFront()
+		}
+		return
+	}
+	// An ordered window, the common case, written out with the state in
+	// locals: firstOutsideWindow and dropFront as they go while the
+	// window stays ordered (dropping never makes it irregular). The
+	// newest packet stays until the window is empty.
+	L := len(t.ring)
+	newest := t.at(t.n - 1).recv
+	head, n, total := t.head, t.n, t.total
+	latest, discarded := t.latestDiscardedSend, t.hasDiscarded
+	for n > 0 {
+		front := &t.ring[head]
+		if n <= t.cfg.MaxWindowPackets {
+			span := newest.Sub(front.recv)
+			if span <= t.cfg.MaxWindowDuration && (n <= t.cfg.WindowPackets || span <= t.cfg.MinWindowDuration) {
+				break
+			}
+		}
+		if !discarded || front.send > latest {
+			latest, discarded = front.send, true
+		}
+		total.sub(front.size)
+		if n > 1 {
+			if t.frontGaps == 0 {
+				t.head, t.n = head, n
+				t.flip()
+			}
+			t.frontGaps--
+		}
+		next := head + 1
+		if next == L {
+			next = 0
+		}
+		if t.runStart == head {
+			t.runStart = next
+		}
+		head, n = next, n-1
+	}
+	t.head, t.n, t.total = head, n, total
+	t.latestDiscardedSend, t.hasDiscarded = latest, discarded
 }
 
 // insert appends p and moves it back past packets received after it. The
@@ -291,6 +393,28 @@ func (t *Throughput) Update(packets []bwe.PacketResult) {
 // It reports whether p stayed at the back.
 func (t *Throughput) insert(p ackedPacket) (atBack bool) {
 	slot := t.index(t.n)
+	if t.n > 0 {
+		// The common case: received no earlier than the newest packet,
+		// it stays at the back.
+		prevSlot := slot - 1
+		if prevSlot < 0 {
+			prevSlot += len(t.ring)
+		}
+		if prev := &t.ring[prevSlot]; !p.recv.Before(prev.recv) {
+			t.ring[slot] = p
+			t.n++
+			switch {
+			case p.send < prev.send:
+				t.irregular = t.n
+			case t.irregular == 0:
+				t.pushAfter(slot, prev)
+			}
+			if t.n > t.cfg.MaxWindowPackets {
+				t.dropFront()
+			}
+			return true
+		}
+	}
 	t.ring[slot] = p
 	t.n++
 	atBack = true
@@ -319,13 +443,19 @@ func (t *Throughput) insert(p ackedPacket) (atBack bool) {
 // push adds the newest packet, at ring index slot, to the aggregates of an
 // ordered window.
 func (t *Throughput) push(slot int) {
-	p := &t.ring[slot]
-	t.total.add(p.size)
 	if t.n == 1 {
+		t.total.add(t.ring[slot].size)
 		t.runStart = slot
 		return
 	}
-	prev := t.at(t.n - 2)
+	t.pushAfter(slot, t.at(t.n-2))
+}
+
+// pushAfter is push for a window of at least two packets, prev being the
+// one before the newest.
+func (t *Throughput) pushAfter(slot int, prev *ackedPacket) {
+	p := &t.ring[slot]
+	t.total.add(p.size)
 	g := p.recv.Sub(prev.recv)
 	t.gaps[slot].gap = g
 	t.backTop = t.backTop.push(g)

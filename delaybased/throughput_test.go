@@ -813,8 +813,9 @@ func TestThroughputGapFlips(t *testing.T) {
 // duplicated, lost packets, equal send times, huge sizes and time jumps in
 // both directions, or stretches in order) and checks after every batch that
 // the estimate is never negative, that the window stays within its bounds,
-// that the ring matches the unbounded transcription, and that Bitrate
-// equals the full scan of the window bit for bit.
+// that the ring matches the unbounded transcription and the window of the
+// one-packet-at-a-time reference (refUpdate), and that Bitrate equals the
+// full scan of the window bit for bit.
 func FuzzThroughput(f *testing.F) {
 	rec := func(flags byte, sendDt, recvDt int32, size int16) []byte {
 		b := make([]byte, 11)
@@ -861,11 +862,14 @@ func FuzzThroughput(f *testing.F) {
 			t.Fatal(err)
 		}
 		naive := &naiveThroughput{cfg: est.Config()}
+		ref, _ := NewThroughput(cfg)
 		var batch []bwe.PacketResult
 		send, recv := bwe.Time(0), bwe.Time(0)
 		check := func() {
 			est.Update(batch)
 			naive.update(batch)
+			refUpdate(ref, batch)
+			sameThroughput(t, "after a batch", ref, est)
 			batch = batch[:0]
 			r, ok := est.Bitrate()
 			if r < 0 || (!ok && r != 0) {
