@@ -535,6 +535,15 @@ type Likelihood struct {
 	weights    []float64 // TemporalWeightFactor^age
 	avgWeights []float64 // InstantUpperBoundTemporalWeightFactor^age
 	cands      []channel
+	distinct   []channel  // the distinct candidates, for one estimation step
+	terms      []obsTerm  // the window's observations, for one estimation step
+	rates      []rateTerm // their distinct sending rates
+	lostQ      []quotient // their distinct lost amounts (per rate)
+	recvQ      []quotient // their distinct received amounts (per rate)
+
+	// The bias factors adjusted to the average loss (adjustBias), for one
+	// estimation step.
+	biasLin, biasLog float64
 
 	min, max bwe.Bitrate
 
@@ -603,6 +612,11 @@ func NewLikelihood(cfg LikelihoodConfig) (*Likelihood, error) {
 		weights:    make([]float64, n),
 		avgWeights: make([]float64, n),
 		cands:      make([]channel, 0, len(c.CandidateFactors)+3),
+		distinct:   make([]channel, 0, len(c.CandidateFactors)+3),
+		terms:      make([]obsTerm, 0, n),
+		rates:      make([]rateTerm, 0, n),
+		lostQ:      make([]quotient, 0, n),
+		recvQ:      make([]quotient, 0, n),
 		floorq:     make([]lossAt, floorCapacity(c)),
 		min:        c.Min,
 		max:        c.Max,
@@ -777,15 +791,7 @@ func (l *Likelihood) Update(in Input) Result {
 
 // estimate runs one estimation step after a new observation.
 func (l *Likelihood) estimate(inALR bool) {
-	best := l.cur
-	bestObj := -math.MaxFloat64
-	l.candidates(inALR)
-	for _, c := range l.cands {
-		l.newton(&c)
-		if obj := l.objective(c); obj > bestObj {
-			bestObj, best = obj, c
-		}
-	}
+	best := l.bestCandidate(inALR)
 	if best.bw < l.cur.bw {
 		l.lastReduced, l.reducedValid = l.lastSend, true
 	}
@@ -881,6 +887,50 @@ func (l *Likelihood) estimate(inALR bool) {
 	}
 }
 
+// bestCandidate returns the candidate with the highest objective, each
+// refined by Newton steps (the first of equal ones), or the current
+// channel if no objective exceeds −MaxFloat64.
+func (l *Likelihood) bestCandidate(inALR bool) channel {
+	best := l.cur
+	bestObj := -math.MaxFloat64
+	l.candidates(inALR)
+	l.prepare()
+	// A candidate equal to an earlier one scores the same and could not
+	// beat it (the comparison is strict): only distinct ones are scored.
+	// Each is refined and scored on its own, as libwebrtc does, but up to
+	// `lanes` of them side by side (see derivatives): their results, and
+	// so the choice, are the same bit for bit.
+	cs := l.distinct[:0]
+	for i := range l.cands {
+		if !l.seenCandidate(i) {
+			cs = append(cs, l.cands[i])
+		}
+	}
+	for g := 0; g < len(cs); g += lanes {
+		grp := cs[g:min(g+lanes, len(cs))]
+		l.newton(grp)
+		objs := l.objective(grp)
+		for j, c := range grp {
+			if objs[j] > bestObj {
+				bestObj, best = objs[j], c
+			}
+		}
+	}
+	return best
+}
+
+// seenCandidate reports whether l.cands[i] equals an earlier candidate,
+// bit for bit.
+func (l *Likelihood) seenCandidate(i int) bool {
+	c := l.cands[i]
+	for _, d := range l.cands[:i] {
+		if d.bw == c.bw && math.Float64bits(d.inherent) == math.Float64bits(c.inherent) {
+			return true
+		}
+	}
+	return false
+}
+
 // lossLimited reports whether loss limits the estimate (libwebrtc
 // IsInLossLimitedState).
 func (l *Likelihood) lossLimited() bool { return l.state != DelayBasedEstimate }
@@ -972,6 +1022,7 @@ func (l *Likelihood) updateLowerBound() {
 // observation was closed.
 func (l *Likelihood) pushObservation(pkts []bwe.PacketResult) bool {
 	first, last := bwe.MaxTime, bwe.MinTime
+	part := l.partial
 	for i := range pkts {
 		p := &pkts[i]
 		size := p.Size
@@ -979,15 +1030,20 @@ func (l *Likelihood) pushObservation(pkts []bwe.PacketResult) bool {
 			size = 0
 			l.stats.NegativeSizes++
 		}
-		l.partial.packets++
-		l.partial.size = bwe.SatAdd(l.partial.size, size)
-		if !p.Received {
-			l.partial.lost++
-			l.partial.lostSize = bwe.SatAdd(l.partial.lostSize, size)
+		part.packets++
+		part.size = bwe.SatAdd(part.size, size)
+		// Selects rather than a branch: random loss makes Received
+		// unpredictable. Adding 0 changes neither sum.
+		lost, lostSize := int64(1), size
+		if p.Received {
+			lost, lostSize = 0, 0
 		}
+		part.lost += lost
+		part.lostSize = bwe.SatAdd(part.lostSize, lostSize)
 		first = min(first, p.SendTime)
 		last = max(last, p.SendTime)
 	}
+	l.partial = part
 	if !l.lastSendValid {
 		l.lastSend, l.lastSendValid = first, true
 	}
@@ -1128,79 +1184,241 @@ func lossProbability(c channel, r bwe.Bitrate) float64 {
 	return min(max(p, minLossProbability), 1-minLossProbability)
 }
 
-// newton refines c.inherent (libwebrtc NewtonsMethodUpdate).
-func (l *Likelihood) newton(c *channel) {
+// newton refines the inherent loss of each candidate of cs (at most
+// lanes of them) in place (libwebrtc NewtonsMethodUpdate). It needs
+// prepare.
+func (l *Likelihood) newton(cs []channel) {
 	if l.numObs <= 0 {
 		return
 	}
 	for range l.cfg.NewtonIterations {
-		d1, d2 := l.derivatives(*c)
-		c.inherent -= l.cfg.NewtonStepSize * d1 / d2
-		c.inherent = l.feasibleInherent(c.inherent, c.bw)
+		d1, d2 := l.derivatives(cs)
+		for j := range cs {
+			c := &cs[j]
+			c.inherent -= l.cfg.NewtonStepSize * d1[j] / d2[j]
+			c.inherent = l.feasibleInherent(c.inherent, c.bw)
+		}
+	}
+}
+
+// lanes is how many candidates derivatives and objective score side by
+// side. Each sum is still taken term after term in slot order, but the
+// sums of different candidates, independent of one another, overlap.
+const lanes = 4
+
+// obsTerm is what one observation of the window brings to the
+// likelihood, apart from the loss probability: its temporal weight, its
+// lost and received amounts (packet counts, or kilobytes with
+// UseByteLossRate), the amount the bias is weighted by (packets or
+// kilobytes sent), the index of its sending rate in Likelihood.rates and
+// those of its amounts in Likelihood.lostQ and Likelihood.recvQ.
+type obsTerm struct {
+	w, lost, recv, amount float64
+	rate, li, ri          int
+}
+
+// rateTerm is one distinct sending rate of the window and, for each
+// candidate being scored (one per lane), the loss probability at that rate
+// and its logarithms. usesLog and usesLog1m say whether some observation
+// at that rate needs ln p and ln(1 − p) (see objective).
+type rateTerm struct {
+	rate            bwe.Bitrate
+	usesLog         bool
+	usesLog1m       bool
+	p, logP, log1mP [lanes]float64
+}
+
+// quotient is one distinct lost (or received) amount at one rate of the
+// window and, for each candidate being scored, the amount divided by p and
+// by p² (by 1 − p and (1 − p)² for a received amount), p the loss
+// probability at that rate: the quotients of derivatives, computed once
+// for the observations that share them.
+type quotient struct {
+	v     float64
+	rate  int
+	q, q2 [lanes]float64
+}
+
+// dedupDepth is how many of the latest distinct rates and amounts prepare
+// compares a new one with: enough for the usual window, and a bound on
+// its cost whatever the window. A value it misses is only listed twice.
+const dedupDepth = 16
+
+// prepare lists the window's observations in slot order (the order in
+// which libwebrtc sums them), their distinct sending rates and lost and
+// received amounts, and the bias factors, for the candidates of one
+// estimation step: none of them changes between candidates.
+func (l *Likelihood) prepare() {
+	l.terms, l.rates = l.terms[:0], l.rates[:0]
+	l.lostQ, l.recvQ = l.lostQ[:0], l.recvQ[:0]
+	for i := range l.obs {
+		o := &l.obs[i]
+		if o.id < 0 {
+			continue
+		}
+		t := obsTerm{w: l.weights[l.numObs-1-o.id]}
+		if l.cfg.UseByteLossRate {
+			t.lost, t.recv, t.amount = kilobytes(o.lostSize), kilobytes(o.size-o.lostSize), kilobytes(o.size)
+		} else {
+			t.lost, t.recv, t.amount = float64(o.lost), float64(o.packets-o.lost), float64(o.packets)
+		}
+		t.rate = -1
+		for k := len(l.rates) - 1; k >= max(0, len(l.rates)-dedupDepth); k-- {
+			if l.rates[k].rate == o.rate {
+				t.rate = k
+				break
+			}
+		}
+		if t.rate < 0 {
+			t.rate = len(l.rates)
+			l.rates = append(l.rates, rateTerm{rate: o.rate})
+		}
+		r := &l.rates[t.rate]
+		r.usesLog = r.usesLog || t.lost != 0
+		r.usesLog1m = r.usesLog1m || t.lost == 0 || t.recv != 0
+		l.lostQ, t.li = addQuotient(l.lostQ, t.lost, t.rate)
+		l.recvQ, t.ri = addQuotient(l.recvQ, t.recv, t.rate)
+		l.terms = append(l.terms, t)
+	}
+	l.biasLin = l.adjustBias(l.cfg.HigherBwBiasFactor)
+	l.biasLog = l.adjustBias(l.cfg.HigherLogBwBiasFactor)
+}
+
+// addQuotient returns the index of amount v at rate index rate in qs,
+// appending it if it is not among the latest dedupDepth.
+func addQuotient(qs []quotient, v float64, rate int) ([]quotient, int) {
+	bits := math.Float64bits(v)
+	for k := len(qs) - 1; k >= max(0, len(qs)-dedupDepth); k-- {
+		if qs[k].rate == rate && math.Float64bits(qs[k].v) == bits {
+			return qs, k
+		}
+	}
+	return append(qs, quotient{v: v, rate: rate}), len(qs)
+}
+
+// probabilities sets the loss probability of each candidate of cs at
+// every rate of the window (lane j for cs[j]). It depends on the
+// observation only through its rate.
+func (l *Likelihood) probabilities(cs []channel) {
+	for k := range l.rates {
+		r := &l.rates[k]
+		for j, c := range cs {
+			r.p[j] = lossProbability(c, r.rate)
+		}
 	}
 }
 
 // derivatives returns the first and second derivatives of the
-// log-likelihood in the inherent loss (libwebrtc GetDerivatives).
-func (l *Likelihood) derivatives(c channel) (d1, d2 float64) {
-	for i := range l.obs {
-		o := &l.obs[i]
-		if o.id < 0 {
-			continue
+// log-likelihood in the inherent loss (libwebrtc GetDerivatives) of each
+// candidate of cs, at most lanes of them, in the lanes of its results.
+// It needs prepare.
+func (l *Likelihood) derivatives(cs []channel) (d1, d2 [lanes]float64) {
+	l.probabilities(cs)
+	// Each observation adds w·(lost/p − recv/(1−p)) to d1 and subtracts
+	// w·(lost/p² + recv/(1−p)²) from d2. The quotients are computed once
+	// per distinct amount and rate; the sums are taken in slot order as
+	// before, so they are the same bit for bit.
+	n := len(cs)
+	for k := range l.lostQ {
+		u := &l.lostQ[k]
+		p := &l.rates[u.rate].p
+		for j := range n {
+			u.q[j], u.q2[j] = u.v/p[j], u.v/(p[j]*p[j])
 		}
-		p, w, lost, recv := l.term(c, o)
-		d1 += w * (lost/p - recv/(1-p))
-		d2 -= w * (lost/(p*p) + recv/((1-p)*(1-p)))
 	}
-	if !(d2 < 0) {
-		d2 = minSecondDerivative
+	for k := range l.recvQ {
+		u := &l.recvQ[k]
+		p := &l.rates[u.rate].p
+		for j := range n {
+			u.q[j], u.q2[j] = u.v/(1-p[j]), u.v/((1-p[j])*(1-p[j]))
+		}
+	}
+	// Lanes beyond n hold stale numbers; their sums are not returned.
+	var a0, a1, a2, a3, b0, b1, b2, b3 float64
+	for i := range l.terms {
+		t := &l.terms[i]
+		lq, rq := &l.lostQ[t.li], &l.recvQ[t.ri]
+		a0 += t.w * (lq.q[0] - rq.q[0])
+		b0 -= t.w * (lq.q2[0] + rq.q2[0])
+		a1 += t.w * (lq.q[1] - rq.q[1])
+		b1 -= t.w * (lq.q2[1] + rq.q2[1])
+		a2 += t.w * (lq.q[2] - rq.q[2])
+		b2 -= t.w * (lq.q2[2] + rq.q2[2])
+		a3 += t.w * (lq.q[3] - rq.q[3])
+		b3 -= t.w * (lq.q2[3] + rq.q2[3])
+	}
+	d1, d2 = [lanes]float64{a0, a1, a2, a3}, [lanes]float64{b0, b1, b2, b3}
+	for j := range d2 {
+		if !(d2[j] < 0) {
+			d2[j] = minSecondDerivative
+		}
 	}
 	return d1, d2
 }
 
-// term returns what observation o contributes to the likelihood of c: the
-// loss probability c predicts at its sending rate, its temporal weight, and
-// its lost and received amounts.
-func (l *Likelihood) term(c channel, o *observation) (p, w, lost, recv float64) {
-	lost, recv = l.lostReceived(o)
-	return lossProbability(c, o.rate), l.weights[l.numObs-1-o.id], lost, recv
-}
-
-// lostReceived returns an observation's lost and received amounts: packet
-// counts, or kilobytes with UseByteLossRate.
-func (l *Likelihood) lostReceived(o *observation) (lost, recv float64) {
-	if l.cfg.UseByteLossRate {
-		return kilobytes(o.lostSize), kilobytes(o.size - o.lostSize)
+// objective returns the weighted log-likelihood plus the high-bandwidth
+// bias (libwebrtc GetObjective) of each candidate of cs, at most lanes of
+// them, in the lanes of its result. It needs prepare.
+//
+// Each observation adds w·(lost·ln p + recv·ln(1 − p)). p lies in
+// [1e-6, 1 − 1e-6] (or is NaN), so both logarithms are finite and
+// negative: a zero amount times one of them is −0, and adding −0 leaves
+// any sum unchanged. The logarithm an observation multiplies by zero is
+// therefore not needed, and the sum is the same bit for bit. The
+// logarithms are taken once per distinct rate.
+func (l *Likelihood) objective(cs []channel) (obj [lanes]float64) {
+	var bias [lanes]float64
+	for j, c := range cs {
+		bias[j] = l.highBandwidthBias(c.bw)
 	}
-	return float64(o.lost), float64(o.packets - o.lost)
-}
-
-// objective is the weighted log-likelihood of c plus the high-bandwidth
-// bias (libwebrtc GetObjective).
-func (l *Likelihood) objective(c channel) float64 {
-	bias := l.highBandwidthBias(c.bw)
-	var obj float64
-	for i := range l.obs {
-		o := &l.obs[i]
-		if o.id < 0 {
-			continue
-		}
-		p, w, lost, recv := l.term(c, o)
-		obj += w * (lost*math.Log(p) + recv*math.Log(1-p))
-		if l.cfg.UseByteLossRate {
-			obj += w * bias * kilobytes(o.size)
-		} else {
-			obj += w * bias * float64(o.packets)
+	l.probabilities(cs)
+	n := len(cs)
+	for k := range l.rates {
+		r := &l.rates[k]
+		for j := range n {
+			if r.usesLog {
+				r.logP[j] = math.Log(r.p[j])
+			}
+			if r.usesLog1m {
+				r.log1mP[j] = math.Log(1 - r.p[j])
+			}
 		}
 	}
-	return obj
+	// Lanes beyond n hold stale numbers; their sums are not returned.
+	var o0, o1, o2, o3 float64
+	for i := range l.terms {
+		t := &l.terms[i]
+		r := &l.rates[t.rate]
+		switch {
+		case t.lost == 0:
+			o0 += t.w * (t.recv * r.log1mP[0])
+			o1 += t.w * (t.recv * r.log1mP[1])
+			o2 += t.w * (t.recv * r.log1mP[2])
+			o3 += t.w * (t.recv * r.log1mP[3])
+		case t.recv == 0:
+			o0 += t.w * (t.lost * r.logP[0])
+			o1 += t.w * (t.lost * r.logP[1])
+			o2 += t.w * (t.lost * r.logP[2])
+			o3 += t.w * (t.lost * r.logP[3])
+		default:
+			o0 += t.w * (t.lost*r.logP[0] + t.recv*r.log1mP[0])
+			o1 += t.w * (t.lost*r.logP[1] + t.recv*r.log1mP[1])
+			o2 += t.w * (t.lost*r.logP[2] + t.recv*r.log1mP[2])
+			o3 += t.w * (t.lost*r.logP[3] + t.recv*r.log1mP[3])
+		}
+		o0 += t.w * bias[0] * t.amount
+		o1 += t.w * bias[1] * t.amount
+		o2 += t.w * bias[2] * t.amount
+		o3 += t.w * bias[3] * t.amount
+	}
+	return [lanes]float64{o0, o1, o2, o3}
 }
 
 // highBandwidthBias is libwebrtc's GetHighBandwidthBias.
+// It needs prepare, which computes the adjusted factors.
 func (l *Likelihood) highBandwidthBias(bw bwe.Bitrate) float64 {
 	k := kbpsRounded(bw)
-	return l.adjustBias(l.cfg.HigherBwBiasFactor)*k +
-		l.adjustBias(l.cfg.HigherLogBwBiasFactor)*math.Log(1+k)
+	return l.biasLin*k + l.biasLog*math.Log(1+k)
 }
 
 // adjustBias is libwebrtc's AdjustBiasFactor: ≈ +f below the loss

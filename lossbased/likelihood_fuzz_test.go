@@ -35,7 +35,8 @@ func lkFuzzConfigs() []LikelihoodConfig {
 // duplicate packets, zero and negative sizes and times, huge values), and
 // checks every result: an estimate within the limits and not above a
 // positive delay-based estimate (unless the minimum is), a valid state, a
-// loss fraction in [0, 1], and no NaN in the statistics.
+// loss fraction in [0, 1], no NaN in the statistics, and the candidate the
+// estimator would choose is the one-at-a-time reference's.
 func FuzzLikelihood(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
 	f.Add([]byte("\x01\x02\x10\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\x7f\x00\x05"))
@@ -84,6 +85,13 @@ func FuzzLikelihood(f *testing.F) {
 			}
 			if s.LossLimited < 0 || s.InstantUpperBound < 0 || s.InstantLowerBound < 0 {
 				t.Fatalf("step %d: stats %+v hold a negative rate", step, s)
+			}
+			// The candidates scored side by side, with shared terms, as
+			// the reference scores them one at a time.
+			if l.numObs > 0 && l.curValid {
+				if got, want := l.bestCandidate(step%2 == 0), refBestCandidate(l, step%2 == 0); !sameChannel(got, want) {
+					t.Fatalf("step %d: best candidate %+v, reference %+v", step, got, want)
+				}
 			}
 		}
 		for step := 0; len(data) > 0; step++ {
