@@ -87,6 +87,11 @@ type ALRDetector struct {
 	started   bool // a packet has been sent
 	inALR     bool
 	since     bwe.Time // start of the current region
+
+	// The last send gap and its length in seconds: packets are often
+	// sent at a steady pace.
+	lastDt  time.Duration
+	lastDtS float64
 }
 
 // NewALRDetector returns a detector configured by cfg. It is not in the
@@ -118,25 +123,113 @@ func (d *ALRDetector) OnSent(at bwe.Time, size bwe.ByteCount) bool {
 	}
 	dt := max(at.Sub(d.last), 0)
 	d.last = max(d.last, at)
-	d.remaining = max(d.remaining-float64(max(size, 0)), -d.capacity)
-	d.remaining = min(d.remaining+d.rate*dt.Seconds(), d.capacity)
-	level := d.Level()
+	if dt != d.lastDt {
+		d.lastDt, d.lastDtS = dt, dt.Seconds()
+	}
+	d.remaining = d.drain(d.remaining, size, d.lastDtS)
 	switch {
-	case !d.inALR && level > d.cfg.Start:
+	case !d.inALR && above(d.remaining, d.capacity, d.cfg.Start):
 		d.inALR, d.since = true, at
-	case d.inALR && level < d.cfg.Stop:
+	case d.inALR && below(d.remaining, d.capacity, d.cfg.Stop):
 		d.inALR = false
 	}
 	return d.inALR
 }
 
-// Level is the unused budget as a fraction of its capacity, in [−1, 1];
-// 0 while the estimate is 0.
-func (d *ALRDetector) Level() float64 {
-	if d.capacity <= 0 || math.IsInf(d.capacity, 0) {
+// onSentRun is OnSent for the packets of pkts in order, up to the first
+// one after which the sender enters or leaves the region, included. It
+// returns how many packets it accounted. The budget is kept in a local
+// while it runs.
+func (d *ALRDetector) onSentRun(pkts []bwe.PacketResult) int {
+	if len(pkts) == 0 {
 		return 0
 	}
-	return d.remaining / d.capacity
+	if !d.started {
+		d.OnSent(pkts[0].SendTime, pkts[0].Size)
+		return 1
+	}
+	remaining, last, lastDt, lastDtS := d.remaining, d.last, d.lastDt, d.lastDtS
+	n := len(pkts)
+	for i := range pkts {
+		p := &pkts[i]
+		at := p.SendTime
+		dt := max(at.Sub(last), 0)
+		last = max(last, at)
+		if dt != lastDt {
+			lastDt, lastDtS = dt, dt.Seconds()
+		}
+		remaining = d.drain(remaining, p.Size, lastDtS)
+		if !d.inALR && above(remaining, d.capacity, d.cfg.Start) {
+			d.inALR, d.since = true, at
+			n = i + 1
+			break
+		}
+		if d.inALR && below(remaining, d.capacity, d.cfg.Stop) {
+			d.inALR = false
+			n = i + 1
+			break
+		}
+	}
+	d.remaining, d.last, d.lastDt, d.lastDtS = remaining, last, lastDt, lastDtS
+	return n
+}
+
+// drain returns the budget remaining after a packet of size bytes and
+// dtS seconds of refill.
+func (d *ALRDetector) drain(remaining float64, size bwe.ByteCount, dtS float64) float64 {
+	remaining = atLeast(remaining-float64(max(size, 0)), -d.capacity)
+	return atMost(remaining+d.rate*dtS, d.capacity)
+}
+
+// atLeast returns max(x, lo). It tests x < lo first, with a branch: a
+// sender that keeps its budget exhausted (or unused) keeps the result at
+// the bound, and the branch, once predicted, spares the next packet from
+// waiting for x. If x < lo, max(x, lo) is lo; otherwise the built-in max
+// decides (NaN, signed zeros).
+func atLeast(x, lo float64) float64 {
+	if x < lo {
+		return lo
+	}
+	return max(x, lo)
+}
+
+// atMost returns min(x, hi), as atLeast does max.
+func atMost(x, hi float64) float64 {
+	if x > hi {
+		return hi
+	}
+	return min(x, hi)
+}
+
+// above reports whether level(remaining, capacity) > x. A budget at or
+// below zero has a level at or below zero (the quotient of a non-positive
+// number by a positive one), which cannot exceed a non-negative x: no
+// need to divide.
+func above(remaining, capacity, x float64) bool {
+	if remaining <= 0 && x >= 0 {
+		return false
+	}
+	return level(remaining, capacity) > x
+}
+
+// below reports whether level(remaining, capacity) < x; as above, a
+// non-negative budget cannot be below a non-positive x.
+func below(remaining, capacity, x float64) bool {
+	if remaining >= 0 && x <= 0 {
+		return false
+	}
+	return level(remaining, capacity) < x
+}
+
+// Level is the unused budget as a fraction of its capacity, in [−1, 1];
+// 0 while the estimate is 0.
+func (d *ALRDetector) Level() float64 { return level(d.remaining, d.capacity) }
+
+func level(remaining, capacity float64) float64 {
+	if capacity <= 0 || math.IsInf(capacity, 0) {
+		return 0
+	}
+	return remaining / capacity
 }
 
 // InALR reports whether the sender is application-limited, and since when.

@@ -139,7 +139,7 @@ const issuedCap = 32
 // sent. Every call returns a [Result] whose Probes the pacer should send.
 //
 // Not safe for concurrent use. Calls allocate nothing once the delay-based
-// estimator's sorting buffer has grown to the largest batch.
+// estimator's buffers have grown to the largest batch.
 type Estimator struct {
 	cfg    Config
 	delay  *delaybased.Estimator
@@ -167,6 +167,8 @@ type Estimator struct {
 	inALR        bool
 	rttMs        []int64
 	nRTT         int
+	rttSlot      int   // next slot of rttMs: nRTT mod len(rttMs)
+	rttSum       int64 // Σ rttMs (wrapping, as a fresh sum would)
 	rtt          time.Duration
 	issued       [issuedCap]probe.Cluster
 	nIssued      int
@@ -279,7 +281,7 @@ func (e *Estimator) cluster(id int32) (probe.Cluster, bool) {
 // application's bitrate range changes. A raised maximum is probed once the
 // initial probing is over (libwebrtc ProbeController::SetBitrates). Max
 // below min is raised to min; a zero or negative min means 0.
-func (e *Estimator) SetLimits(at bwe.Time, lo, hi bwe.Bitrate) Result {
+func (e *Estimator) SetLimits(at bwe.Time, lo, hi bwe.Bitrate) (res Result) {
 	e.out = e.out[:0]
 	e.start(at)
 	e.min = max(lo, 0)
@@ -289,7 +291,9 @@ func (e *Estimator) SetLimits(at bwe.Time, lo, hi bwe.Bitrate) Result {
 		e.schedule(e.ctrl.SetBitrates(at, e.min, 0, e.max))
 	}
 	e.setTarget(e.target, e.limit)
-	return e.finish(Result{Time: at})
+	res.Time = at
+	e.finish(&res)
+	return res
 }
 
 // OnSent accounts a packet of size bytes sent at at. It matters only with
@@ -311,7 +315,15 @@ func (e *Estimator) accountSend(at bwe.Time, size bwe.ByteCount) {
 	e.sent.add(at, size)
 	was := e.inALR
 	e.inALR = e.alr.OnSent(at, size)
-	if e.ctrl == nil || was == e.inALR {
+	if was != e.inALR {
+		e.alrTransition(at)
+	}
+}
+
+// alrTransition tells the probe controller that the sender entered or
+// left the application-limited region (per e.inALR) at at.
+func (e *Estimator) alrTransition(at bwe.Time) {
+	if e.ctrl == nil {
 		return
 	}
 	if e.inALR {
@@ -325,24 +337,29 @@ func (e *Estimator) accountSend(at bwe.Time, size bwe.ByteCount) {
 // Update consumes one transport-feedback batch: every packet it reports,
 // received or lost, with send times on the sender clock and arrival times
 // on the receiver clock.
-func (e *Estimator) Update(fb bwe.Feedback) Result {
+func (e *Estimator) Update(fb bwe.Feedback) (res Result) {
 	e.out = e.out[:0]
 	e.start(fb.Time)
 	e.stats.Feedbacks++
-	res := Result{Time: fb.Time, Feedback: true}
+	res.Time, res.Feedback = fb.Time, true
 	if len(fb.Packets) == 0 {
 		e.stats.EmptyFeedbacks++
-		return e.finish(res)
+		e.finish(&res)
+		return res
 	}
 	e.hasFeedback, e.lastFeedback = true, fb.Time
 	e.pendingSend, e.backedOff = false, false
 
-	e.updateRTT(fb)
+	sc := scanBatch(fb.Packets)
+	e.updateRTT(fb.Time, sc)
 	if e.cfg.Sends == SendsFromFeedback {
-		e.sendsFromFeedback(fb.Packets)
+		e.sendsFromFeedback(fb.Packets, sc)
 	}
 
-	probeRate := e.measureProbes(fb.Packets)
+	probeRate := bwe.Bitrate(0)
+	if sc.flags&scanProbes != 0 {
+		probeRate = e.measureProbes(fb.Packets)
+	}
 	if probeRate > 0 && e.lastAcked > 0 {
 		// A probe may not drag the estimate below what is being
 		// delivered (libwebrtc WebRTC-Bwe-LimitProbesLowerThanThroughputEstimate,
@@ -353,7 +370,8 @@ func (e *Estimator) Update(fb bwe.Feedback) Result {
 	}
 	res.Probe = probeRate
 
-	dr := e.delay.Update(fb, probeRate, e.inALR)
+	e.lastDelay = e.delay.Update(fb, probeRate, e.inALR)
+	dr := &e.lastDelay
 	if dr.AckedValid {
 		e.lastAcked = dr.Acked
 	}
@@ -368,8 +386,8 @@ func (e *Estimator) Update(fb bwe.Feedback) Result {
 	if dr.AckedValid {
 		in.Acked = dr.Acked
 	}
-	lr := e.loss.Update(in)
-	e.lastDelay, e.lastLoss = dr, lr
+	e.lastLoss = e.loss.Update(in)
+	lr := &e.lastLoss
 
 	limit := LimitDelay
 	if !dr.Valid || lr.Estimate < dr.Target {
@@ -386,12 +404,13 @@ func (e *Estimator) Update(fb bwe.Feedback) Result {
 	if e.ns != nil {
 		e.ns.observe(fb, e.target, e.rtt)
 	}
-	return e.finish(res)
+	e.finish(&res)
+	return res
 }
 
 // cause tells the probe controller why the estimate is what it is
 // (libwebrtc GoogCcNetworkController::GetBandwidthLimitedCause).
-func (e *Estimator) cause(dr delaybased.Result, lr lossbased.Result) probe.Cause {
+func (e *Estimator) cause(dr *delaybased.Result, lr *lossbased.Result) probe.Cause {
 	switch {
 	case lr.State == lossbased.Decreasing || lr.State == lossbased.IncreaseUsingPadding:
 		return probe.CauseLossDecreasing
@@ -405,10 +424,10 @@ func (e *Estimator) cause(dr delaybased.Result, lr lossbased.Result) probe.Cause
 
 // Process runs the periodic part of the estimator at now: the feedback
 // timeout and the probe controller's timers. Call it every 25–100 ms.
-func (e *Estimator) Process(now bwe.Time) Result {
+func (e *Estimator) Process(now bwe.Time) (res Result) {
 	e.out = e.out[:0]
 	e.start(now)
-	res := Result{Time: now}
+	res.Time = now
 	if e.timedOut(now) && (!e.backedOff || now.Sub(e.lastBackoff) >= e.cfg.TimeoutInterval) {
 		e.lastBackoff, e.backedOff = now, true
 		e.stats.Timeouts++
@@ -424,7 +443,8 @@ func (e *Estimator) Process(now bwe.Time) Result {
 	if e.ctrl != nil {
 		e.schedule(e.ctrl.Process(now))
 	}
-	return e.finish(res)
+	e.finish(&res)
+	return res
 }
 
 // timedOut reports whether feedback is overdue at now: FeedbackTimeout has
@@ -470,14 +490,28 @@ func (e *Estimator) sentRate() (bwe.Bitrate, bool) {
 // start rate, while the sent rate is known and the cap is on.
 func (e *Estimator) sentCap() (bwe.Bitrate, bool) {
 	s, ok := e.sentRate()
-	if !ok || e.cfg.SentRateCap < 0 {
-		return 0, false
+	if m := &e.sent.memo; m.capValid {
+		return m.cap, m.capOK
 	}
-	return max(s.Scale(e.cfg.SentRateCap), e.cfg.Start), true
+	return e.refreshCap(s, ok)
 }
 
-// finish fills in the signals common to every result.
-func (e *Estimator) finish(res Result) Result {
+// refreshCap computes the cap from the sent rate s (if ok) and remembers
+// it with the sent rate it derives from (the rate's memo is valid right
+// after sentRate).
+func (e *Estimator) refreshCap(s bwe.Bitrate, ok bool) (bwe.Bitrate, bool) {
+	m := &e.sent.memo
+	c, cok := bwe.Bitrate(0), false
+	if ok && e.cfg.SentRateCap >= 0 {
+		c, cok = max(s.Scale(e.cfg.SentRateCap), e.cfg.Start), true
+	}
+	m.capValid, m.cap, m.capOK = true, c, cok
+	return c, cok
+}
+
+// finish fills in the signals common to every result. The callers pass
+// their named result: filled in place, it is not copied on return.
+func (e *Estimator) finish(res *Result) {
 	res.Target, res.Limit = e.target, e.limit
 	res.Delay, res.Loss = e.lastDelay, e.lastLoss
 	if !res.Feedback {
@@ -488,14 +522,17 @@ func (e *Estimator) finish(res Result) Result {
 	res.Cap, _ = e.sentCap()
 	res.InALR = e.inALR
 	res.Probes = e.out
-	res.Signals = bwe.Signals{
-		Usage:       res.Delay.Detection.Usage,
-		Loss:        res.Loss.Loss,
-		RTT:         e.rtt,
-		Congested:   e.limit == LimitTimeout || (e.limit == LimitLoss && res.Loss.State == lossbased.Decreasing),
-		Oscillation: e.osc,
-		LossRisk:    e.ns.risk(),
-	}
+	// Field by field: a composite literal of this size is built on the
+	// stack and copied in 16-byte moves, which stall on the narrower
+	// stores that built it.
+	sig := &res.Signals
+	*sig = bwe.Signals{}
+	sig.Usage = res.Delay.Detection.Usage
+	sig.Loss = res.Loss.Loss
+	sig.RTT = e.rtt
+	sig.Congested = e.limit == LimitTimeout || (e.limit == LimitLoss && res.Loss.State == lossbased.Decreasing)
+	sig.Oscillation = e.osc
+	sig.LossRisk = e.ns.risk()
 	if e.ns != nil {
 		res.NetState = e.ns.last
 	}
@@ -515,49 +552,113 @@ func (e *Estimator) finish(res Result) Result {
 	if p, ok := e.cfg.Rate.(interface{ Protection() float64 }); ok {
 		res.Protection = p.Protection()
 	}
-	return res
+}
+
+// batchScan is what one pass over a batch finds for updateRTT,
+// sendsFromFeedback and measureProbes. (Four fields at most: the compiler
+// keeps such a struct in registers.)
+type batchScan struct {
+	minSend         bwe.Time // earliest send time of a received packet
+	lowest, highest int64    // sequence numbers
+	flags           int      // scanReceived, scanProbes
+}
+
+const (
+	scanReceived = 1 << iota // a packet was received
+	scanProbes               // a received packet belongs to a probe cluster
+)
+
+// scanBatch scans a non-empty batch, with selects rather than branches:
+// random loss makes Received unpredictable.
+func scanBatch(pkts []bwe.PacketResult) batchScan {
+	minSend, lowest, highest := bwe.MaxTime, pkts[0].Seq, pkts[0].Seq
+	flags := 0
+	for i := range pkts {
+		p := &pkts[i]
+		send, got := p.SendTime, 0
+		if !p.Received {
+			send = bwe.MaxTime
+		}
+		if p.Received {
+			got = scanReceived
+		}
+		if p.ProbeCluster > 0 {
+			got *= scanReceived | scanProbes
+		}
+		flags |= got
+		minSend = min(minSend, send)
+		lowest = min(lowest, p.Seq)
+		highest = max(highest, p.Seq)
+	}
+	return batchScan{minSend: minSend, lowest: lowest, highest: highest, flags: flags}
 }
 
 // updateRTT records the batch's largest feedback time − send time, in
 // whole ms, and sets the RTT to the mean of the last RTTWindow of them,
 // as libwebrtc's GoogCcNetworkController does with transport feedback.
-func (e *Estimator) updateRTT(fb bwe.Feedback) {
-	maxRTT := time.Duration(-1)
-	for i := range fb.Packets {
-		p := &fb.Packets[i]
-		if p.Received {
-			maxRTT = max(maxRTT, fb.Time.Sub(p.SendTime))
-		}
+// Time.Sub is non-increasing in its argument: the largest feedback time
+// − send time is the one of the earliest send time. A negative largest one
+// is ignored.
+func (e *Estimator) updateRTT(fbTime bwe.Time, sc batchScan) {
+	if sc.flags&scanReceived == 0 {
+		return
 	}
+	maxRTT := fbTime.Sub(sc.minSend)
 	if maxRTT < 0 {
 		return
 	}
+	// The sum of the slots in use is kept up to date: int64 addition
+	// wraps, so it equals a fresh sum of them whatever the order.
 	n := len(e.rttMs)
-	e.rttMs[e.nRTT%n] = int64((maxRTT + time.Millisecond/2) / time.Millisecond)
+	v := int64((maxRTT + time.Millisecond/2) / time.Millisecond)
+	e.rttSum += v - e.rttMs[e.rttSlot]
+	e.rttMs[e.rttSlot] = v
+	if e.rttSlot++; e.rttSlot == n {
+		e.rttSlot = 0
+	}
 	e.nRTT++
 	k := min(e.nRTT, n)
-	var sum int64
-	for _, v := range e.rttMs[:k] {
-		sum += v
-	}
-	e.rtt = time.Duration(sum/int64(k)) * time.Millisecond
+	e.rtt = time.Duration(e.rttSum/int64(k)) * time.Millisecond
 	e.delay.SetRTT(e.rtt)
 }
 
 // sendsFromFeedback accounts the packets of a batch that no earlier batch
 // reported, in the order given.
-func (e *Estimator) sendsFromFeedback(packets []bwe.PacketResult) {
+func (e *Estimator) sendsFromFeedback(packets []bwe.PacketResult, sc batchScan) {
 	last, seen := e.lastSeq, e.seqSeen
-	for i := range packets {
-		p := &packets[i]
-		if seen && p.Seq <= last {
-			continue
-		}
-		e.accountSend(p.SendTime, p.Size)
-		if !e.seqSeen || p.Seq > e.lastSeq {
-			e.lastSeq, e.seqSeen = p.Seq, true
+	if seen {
+		// The common batch reports no packet an earlier batch reported.
+		if sc.lowest <= last {
+			for i := range packets {
+				p := &packets[i]
+				if p.Seq <= last {
+					continue
+				}
+				e.accountSend(p.SendTime, p.Size)
+				if !e.seqSeen || p.Seq > e.lastSeq {
+					e.lastSeq, e.seqSeen = p.Seq, true
+				}
+			}
+			return
 		}
 	}
+	// Every packet is new: the same as accountSend for each in turn, the
+	// sent rate and the ALR detector each given the whole batch at once.
+	e.sent.addRun(packets)
+	for run := packets; len(run) > 0; {
+		was := e.inALR
+		n := e.alr.onSentRun(run)
+		e.inALR = e.alr.inALR
+		if e.inALR != was {
+			e.alrTransition(run[n-1].SendTime)
+		}
+		run = run[n:]
+	}
+	highest := sc.highest
+	if e.seqSeen {
+		highest = max(highest, e.lastSeq)
+	}
+	e.lastSeq, e.seqSeen = highest, true
 }
 
 // measureProbes feeds the batch's received probe packets to the probe
