@@ -176,7 +176,8 @@ type Estimator struct {
 	lastDelay    delaybased.Result
 	lastLoss     lossbased.Result
 	osc          bwe.Oscillation
-	ns           *netState // the network-state predictor, if configured
+	ns           *netState                         // the network-state predictor, if configured
+	protector    interface{ Protection() float64 } // cfg.Rate, if it reserves for redundancy
 	encoder      bwe.Bitrate
 	partsAt      bwe.Time // latest time given to the detector and rate controller
 	stats        Stats
@@ -226,6 +227,7 @@ func New(cfg Config) (*Estimator, error) {
 			return nil, err
 		}
 	}
+	e.protector, _ = cfg.Rate.(interface{ Protection() float64 })
 	return e, nil
 }
 
@@ -549,8 +551,8 @@ func (e *Estimator) finish(res *Result) {
 		e.encoder = e.cfg.Rate.Update(bwe.RateInput{Time: e.partsAt, Estimate: e.target, Signals: res.Signals})
 	}
 	res.Encoder = e.encoder
-	if p, ok := e.cfg.Rate.(interface{ Protection() float64 }); ok {
-		res.Protection = p.Protection()
+	if e.protector != nil {
+		res.Protection = e.protector.Protection()
 	}
 }
 
