@@ -107,10 +107,6 @@ var (
 //
 //	plain   the libwebrtc-equivalent pipeline: trendline, likelihood
 //	        loss-based estimator, probing; the encoder follows the target
-//	protect the plain estimator with netstate's embedded LSTM predicting
-//	        lossy periods and a sharp rate controller that reserves 20 %
-//	        of the target for parity FEC while the predicted risk is at
-//	        least 0.5 (and 5 s after)
 //	smooth  the same estimator with the live-push remedy on top: the
 //	        autocorrelation oscillation detector, the oscillation-aware
 //	        smoother and the encoder rate controller, sharp (Smoothness
@@ -119,6 +115,10 @@ var (
 //	        (1.5 × acked) and decreases to 0.85 × acked; at Smoothness
 //	        0.25 the weak-network grid lost 1–28 % of its bitrate
 //	        (docs/oscillation.md)
+//	protect the plain estimator with netstate's embedded LSTM predicting
+//	        lossy periods and a sharp rate controller that reserves 20 %
+//	        of the target for parity FEC while the predicted risk is at
+//	        least 0.5 (and 5 s after)
 var Presets = map[string]string{
 	"plain":   "name=plain",
 	"smooth":  "name=smooth,osc=acf,smoother=oscillation,rate=true,smoothness=0",

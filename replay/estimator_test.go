@@ -20,6 +20,8 @@ func TestParseEstimator(t *testing.T) {
 		{"smoother=ewma", Estimator{Detector: "trendline", Loss: "likelihood", Smoother: "ewma", Rate: true}, "trendline+likelihood+smooth:ewma+rate"},
 		{"rate=true,smoothness=0.5", Estimator{Detector: "trendline", Loss: "likelihood", Rate: true, Smoothness: &half}, "trendline+likelihood+rate:0.5"},
 		{"osc=spectral", Estimator{Detector: "trendline", Loss: "likelihood", Oscillation: "spectral"}, "trendline+likelihood+osc:spectral"},
+		{"protect", Estimator{Name: "protect", Detector: "trendline", Loss: "likelihood", Predictor: "default", Protect: 0.5, Rate: true, Smoothness: &zero}, "trendline+likelihood+predict:default+protect:0.5+rate:0"},
+		{"predictor=threshold", Estimator{Detector: "trendline", Loss: "likelihood", Predictor: "threshold"}, "trendline+likelihood+predict:threshold"},
 	}
 	for _, tt := range tests {
 		got, err := ParseEstimator(tt.spec)
@@ -33,7 +35,8 @@ func TestParseEstimator(t *testing.T) {
 		}
 		if got.Name != want.Name || got.Detector != want.Detector || got.Loss != want.Loss || got.NoProbing != want.NoProbing ||
 			got.Oscillation != want.Oscillation || got.Smoother != want.Smoother || got.Rate != want.Rate ||
-			(got.Smoothness == nil) != (want.Smoothness == nil) || (got.Smoothness != nil && *got.Smoothness != *want.Smoothness) {
+			(got.Smoothness == nil) != (want.Smoothness == nil) || (got.Smoothness != nil && *got.Smoothness != *want.Smoothness) ||
+			got.Predictor != want.Predictor || got.Protect != want.Protect {
 			t.Errorf("ParseEstimator(%q) = %+v, want %+v", tt.spec, got, want)
 		}
 		if tt.name != "" && got.String() != tt.name {
@@ -43,6 +46,9 @@ func TestParseEstimator(t *testing.T) {
 		if err != nil {
 			t.Errorf("ParseEstimator(%q).Config(): %v", tt.spec, err)
 			continue
+		}
+		if (cfg.Predictor != nil) != (want.Predictor != "") {
+			t.Errorf("ParseEstimator(%q).Config(): predictor %v, want %v", tt.spec, cfg.Predictor != nil, want.Predictor != "")
 		}
 		if (cfg.Rate != nil) != want.Rate || (cfg.Oscillation != nil) != (want.Oscillation != "") {
 			t.Errorf("ParseEstimator(%q).Config(): rate controller %v, detector %v; want %v, %v", tt.spec, cfg.Rate != nil, cfg.Oscillation != nil, want.Rate, want.Oscillation != "")
@@ -56,10 +62,24 @@ func TestParseEstimator(t *testing.T) {
 		{"smoothness=2", `smoothness="2"`},
 		{"smoothness=NaN", `smoothness="NaN"`},
 		{"colour=red", `unknown setting "colour"`},
+		{"protect=0.5", "needs a predictor"},
+		{"predictor=default,protect=2", `protect="2"`},
 	} {
 		_, err := ParseEstimator(bad.spec)
 		if err == nil || !strings.Contains(err.Error(), bad.msg) {
 			t.Errorf("ParseEstimator(%q) error %v, want one containing %q", bad.spec, err, bad.msg)
 		}
+	}
+}
+
+// A predictor named by a path that is not a model file fails when the
+// configuration is built, naming the file.
+func TestPredictorFile(t *testing.T) {
+	e, err := ParseEstimator("predictor=testdata/no-such-model.bwens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Config(); err == nil || !strings.Contains(err.Error(), "no-such-model.bwens") {
+		t.Errorf("Config with a missing model file: error %v", err)
 	}
 }
