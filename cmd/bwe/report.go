@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -119,26 +120,18 @@ report). The machine, the commit and the command are recorded at its top.
 Regenerate it whenever an algorithm changes.
 `)
 	out := c.fs.String("out", "docs/results.md", "`file` to write; figures go to its name without .md as a directory")
-	seedsFlag := c.fs.String("seeds", "1-3", "`seeds` of every scenario")
-	tracesDir := c.fs.String("traces", traces.EnvDir(), "`directory` of the real capacity traces (default $"+traces.EnvVar+"; empty: the embedded traces)")
-	duration := c.fs.Duration("duration", 0, "cut every run to this `duration` (for a quick look; the report says so)")
-	workers := workersFlag(c.fs)
+	bf := newBatchFlags(c.fs, "the report says so")
 	if code := c.parse(args, stdout, stderr); code >= 0 {
 		return code
 	}
-	seeds, err := parseSeeds(*seedsFlag)
+	seeds, code := bf.check(c, stderr)
 	switch {
-	case len(c.rest) > 0:
-		return c.usageError(stderr, "unexpected argument %q", c.rest[0])
-	case err != nil:
-		return c.usageError(stderr, "-seeds: %v", err)
-	case *workers < 1:
-		return c.usageError(stderr, "-j %d: want at least 1", *workers)
+	case code >= 0:
+		return code
 	case !strings.HasSuffix(*out, ".md"):
 		return c.usageError(stderr, "-out %q: want a .md file", *out)
-	case *duration < 0:
-		return c.usageError(stderr, "-duration %v: want a positive duration", *duration)
 	}
+	tracesDir, duration, workers := bf.tracesDir, bf.duration, bf.workers
 	ests := []replay.Estimator{piongcc.Estimator()}
 	for _, spec := range reportEstimators {
 		e, err := replay.ParseEstimator(spec)
@@ -179,7 +172,7 @@ Regenerate it whenever an algorithm changes.
 	progress := progressReporter(stderr, "runs", isTerminal(stderr))
 	var rows []row
 	var figs []figureRun
-	err = runBubbles(func(run bubble.Runner) error {
+	err := runBubbles(func(run bubble.Runner) error {
 		var err error
 		if rows, err = compareRuns(scenarios, ests, *workers, run, progress); err != nil {
 			return err
@@ -214,6 +207,44 @@ Regenerate it whenever an algorithm changes.
 	fmt.Fprintf(stdout, "%d runs in %.1f s wall time on %d workers; wrote %s and %d figures in %s\n",
 		rr.runs, rr.wall.Seconds(), *workers, *out, len(figs), figDir)
 	return exitOK
+}
+
+// batchFlags are the flags of the commands that run the whole catalogue
+// over several seeds (report, train).
+type batchFlags struct {
+	seeds     *string
+	tracesDir *string
+	duration  *time.Duration
+	workers   *int
+}
+
+// newBatchFlags registers -seeds, -traces, -duration (cut, explained by
+// cutNote) and -j on fs.
+func newBatchFlags(fs *flag.FlagSet, cutNote string) batchFlags {
+	return batchFlags{
+		seeds:     fs.String("seeds", "1-3", "`seeds` of every scenario"),
+		tracesDir: fs.String("traces", traces.EnvDir(), "`directory` of the real capacity traces (default $"+traces.EnvVar+"; empty: the embedded traces)"),
+		duration:  fs.Duration("duration", 0, "cut every run to this `duration` (for a quick look; "+cutNote+")"),
+		workers:   workersFlag(fs),
+	}
+}
+
+// check checks the flags and the absence of arguments once c has parsed
+// them, and returns the seeds, or the exit status of a usage error (≥ 0;
+// −1 when all is well).
+func (b batchFlags) check(c *command, stderr io.Writer) ([]uint64, int) {
+	seeds, err := parseSeeds(*b.seeds)
+	switch {
+	case len(c.rest) > 0:
+		return nil, c.usageError(stderr, "unexpected argument %q", c.rest[0])
+	case err != nil:
+		return nil, c.usageError(stderr, "-seeds: %v", err)
+	case *b.workers < 1:
+		return nil, c.usageError(stderr, "-j %d: want at least 1", *b.workers)
+	case *b.duration < 0:
+		return nil, c.usageError(stderr, "-duration %v: want a positive duration", *b.duration)
+	}
+	return seeds, -1
 }
 
 // reportMeans averages each metric of each scenario and estimator over

@@ -46,9 +46,7 @@ logistic.bwens, lstm.bwens) and results.md with the data, the training
 and the scores, the command and the machine.
 `)
 	out := c.fs.String("out", "bwe-train", "output `directory`")
-	seedsFlag := c.fs.String("seeds", "1-3", "`seeds` of the scenarios")
-	tracesDir := c.fs.String("traces", traces.EnvDir(), "`directory` of the real capacity traces (default $"+traces.EnvVar+"; empty: the embedded traces)")
-	duration := c.fs.Duration("duration", 0, "cut every run to this `duration` (for a quick look)")
+	bf := newBatchFlags(c.fs, "the results say so")
 	hidden := c.fs.Int("hidden", 128, "LSTM hidden `units`")
 	epochs := c.fs.Int("epochs", 50, "most training `epochs`")
 	patience := c.fs.Int("patience", 5, "`epochs` without a better validation loss that end training")
@@ -60,20 +58,14 @@ and the scores, the command and the machine.
 	valFrac := c.fs.Float64("val", 0.2, "`share` of the scenarios for validation")
 	testFrac := c.fs.Float64("test", 0.2, "`share` of the scenarios for the test")
 	seed := c.fs.Uint64("seed", 1, "`seed` of the split, the initial weights and the shuffling")
-	workers := workersFlag(c.fs)
 	if code := c.parse(args, stdout, stderr); code >= 0 {
 		return code
 	}
-	seeds, err := parseSeeds(*seedsFlag)
+	seeds, code := bf.check(c, stderr)
+	tracesDir, duration, workers := bf.tracesDir, bf.duration, bf.workers
 	switch {
-	case len(c.rest) > 0:
-		return c.usageError(stderr, "unexpected argument %q", c.rest[0])
-	case err != nil:
-		return c.usageError(stderr, "-seeds: %v", err)
-	case *workers < 1:
-		return c.usageError(stderr, "-j %d: want at least 1", *workers)
-	case *duration < 0:
-		return c.usageError(stderr, "-duration %v: want a positive duration", *duration)
+	case code >= 0:
+		return code
 	case !(*valFrac >= 0 && *testFrac > 0 && *valFrac+*testFrac < 1):
 		return c.usageError(stderr, "-val %v, -test %v: want shares with 0 ≤ val, 0 < test and val + test < 1", *valFrac, *testFrac)
 	}
