@@ -3,9 +3,6 @@ package netstate
 import (
 	"math/rand/v2"
 	"testing"
-	"time"
-
-	"github.com/bwelab/bwe"
 )
 
 func benchObserve(b *testing.B, p Predictor) {
@@ -85,23 +82,9 @@ func BenchmarkTrainEpochLogistic(b *testing.B) {
 }
 
 func BenchmarkExtractor(b *testing.B) {
-	e, _ := NewExtractor(ExtractorConfig{})
-	pk := make([]bwe.PacketResult, 20)
-	at := bwe.Time(0)
-	var seq int64
+	f := newSteadyFeed(50)
 	b.ReportAllocs()
 	for b.Loop() {
-		at = at.Add(50 * time.Millisecond)
-		for i := range pk {
-			send := at.Add(-time.Duration(20-i) * 2500 * time.Microsecond)
-			pk[i] = bwe.PacketResult{Seq: seq, SendTime: send, Arrival: send.Add(30 * time.Millisecond), Size: 1200, Received: seq%50 != 0}
-			seq++
-		}
-		e.Add(bwe.Feedback{Time: at, Packets: pk}, 2*bwe.Mbps, 60*time.Millisecond)
-		for {
-			if _, _, ok := e.Step(at); !ok {
-				break
-			}
-		}
+		f.next()
 	}
 }

@@ -299,29 +299,43 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-func TestExtractorNoAllocs(t *testing.T) {
+// steadyFeed feeds an extractor a batch of 20 packets every 50 ms, every
+// lossEvery-th packet lost, and collects the intervals it closes.
+type steadyFeed struct {
+	e         *Extractor
+	pk        []bwe.PacketResult
+	at        bwe.Time
+	seq       int64
+	lossEvery int64
+}
+
+func newSteadyFeed(lossEvery int64) *steadyFeed {
 	e, _ := NewExtractor(ExtractorConfig{})
-	pk := make([]bwe.PacketResult, 20)
-	at := bwe.Time(0)
-	var seq int64
-	run := func() {
-		at = at.Add(50 * time.Millisecond)
-		for i := range pk {
-			send := at.Add(-time.Duration(20-i) * 2500 * time.Microsecond)
-			pk[i] = bwe.PacketResult{Seq: seq, SendTime: send, Arrival: send.Add(30 * time.Millisecond), Size: 1200, Received: seq%10 != 0}
-			seq++
-		}
-		e.Add(bwe.Feedback{Time: at, Packets: pk}, 2*bwe.Mbps, 60*time.Millisecond)
-		for {
-			if _, _, ok := e.Step(at); !ok {
-				break
-			}
+	return &steadyFeed{e: e, pk: make([]bwe.PacketResult, 20), lossEvery: lossEvery}
+}
+
+// next adds the next batch and steps every interval it closed.
+func (f *steadyFeed) next() {
+	f.at = f.at.Add(50 * time.Millisecond)
+	for i := range f.pk {
+		send := f.at.Add(-time.Duration(20-i) * 2500 * time.Microsecond)
+		f.pk[i] = bwe.PacketResult{Seq: f.seq, SendTime: send, Arrival: send.Add(30 * time.Millisecond), Size: 1200, Received: f.seq%f.lossEvery != 0}
+		f.seq++
+	}
+	f.e.Add(bwe.Feedback{Time: f.at, Packets: f.pk}, 2*bwe.Mbps, 60*time.Millisecond)
+	for {
+		if _, _, ok := f.e.Step(f.at); !ok {
+			return
 		}
 	}
+}
+
+func TestExtractorNoAllocs(t *testing.T) {
+	f := newSteadyFeed(10)
 	for range 100 {
-		run()
+		f.next()
 	}
-	if n := testing.AllocsPerRun(200, run); n != 0 {
+	if n := testing.AllocsPerRun(200, f.next); n != 0 {
 		t.Errorf("Add and Step allocate %v times per batch, want 0", n)
 	}
 }

@@ -119,6 +119,19 @@ func TestLogisticGradientCheck(t *testing.T) {
 	t.Logf("logistic gradient check: max relative error w %.3g, bias %.3g", worst["w"], worst["bias"])
 }
 
+// noiseWindow returns steps feature vectors of background noise with no
+// loss worth a label.
+func noiseWindow(rng *rand.Rand, steps int) []Features {
+	x := make([]Features, steps)
+	for s := range x {
+		x[s] = Features{
+			0.5 * rng.NormFloat64(), 0.5 * rng.NormFloat64(), 0.5 * rng.NormFloat64(),
+			0.5 + 0.3*rng.Float64(), 0.2 * rng.Float64(), 0.02 * rng.Float64(), 0.3 * rng.NormFloat64(),
+		}
+	}
+	return x
+}
+
 // pulseWindows makes the long-memory task: every window has one loss pulse;
 // the label says whether it came in steps 0–4 (of 15). Negative windows
 // have their pulse in steps 5–13, never the last one, so the last step
@@ -126,13 +139,7 @@ func TestLogisticGradientCheck(t *testing.T) {
 func pulseWindows(rng *rand.Rand, n, steps int, group string) []Window {
 	ws := make([]Window, n)
 	for i := range ws {
-		x := make([]Features, steps)
-		for s := range x {
-			x[s] = Features{
-				0.5 * rng.NormFloat64(), 0.5 * rng.NormFloat64(), 0.5 * rng.NormFloat64(),
-				0.5 + 0.3*rng.Float64(), 0.2 * rng.Float64(), 0.02 * rng.Float64(), 0.3 * rng.NormFloat64(),
-			}
-		}
+		x := noiseWindow(rng, steps)
 		label := rng.IntN(2) == 0
 		at := 5 + rng.IntN(steps-6)
 		if label {
@@ -226,13 +233,7 @@ func TestTrainDeterministic(t *testing.T) {
 func xorWindows(rng *rand.Rand, n, steps int, group string) []Window {
 	ws := make([]Window, n)
 	for i := range ws {
-		x := make([]Features, steps)
-		for s := range x {
-			x[s] = Features{
-				0.5 * rng.NormFloat64(), 0.5 * rng.NormFloat64(), 0.5 * rng.NormFloat64(),
-				0.5 + 0.3*rng.Float64(), 0.2 * rng.Float64(), 0.02 * rng.Float64(), 0.3 * rng.NormFloat64(),
-			}
-		}
+		x := noiseWindow(rng, steps)
 		early, late := rng.IntN(2) == 0, rng.IntN(2) == 0
 		if early {
 			x[rng.IntN(5)][FeatLoss] = 0.5 + 0.5*rng.Float64()

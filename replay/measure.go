@@ -75,8 +75,9 @@ func (m *mediaFlow) seriesMetrics(out *Metrics) {
 }
 
 // frameMetrics fills in the frame, freeze and score metrics; arr holds the
-// flow's arrivals in order of arrival.
-func (m *mediaFlow) frameMetrics(out *Metrics, arr []arrival) {
+// flow's arrivals in order of arrival, groupLost the losses of each FEC
+// group (groupLosses).
+func (m *mediaFlow) frameMetrics(out *Metrics, arr []arrival, groupLost []int32) {
 	video := 1.0
 	if m.frames > 0 {
 		// A frame is rendered when its last packet arrives, if all of its
@@ -87,7 +88,6 @@ func (m *mediaFlow) frameMetrics(out *Metrics, arr []arrival) {
 			sent    bwe.Time
 		}
 		frames := make([]frame, m.frameNo+1)
-		groupLost := m.groupLosses()
 		for i := range m.packets {
 			p := &m.packets[i]
 			if p.frame <= 0 {

@@ -265,7 +265,7 @@ func (e *mediaFlow) metrics() Metrics {
 		m.MeanTarget /= bwe.Bitrate(n)
 	}
 	e.seriesMetrics(&m)
-	e.frameMetrics(&m, arr)
+	e.frameMetrics(&m, arr, groupLost)
 	return m
 }
 

@@ -25,7 +25,6 @@ package piongcc
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"testing/synctest"
 	"time"
 
@@ -231,6 +230,3 @@ func (f *Flow) Close() error {
 	}
 	return nil
 }
-
-// String names the estimator.
-func (f *Flow) String() string { return Name + "@" + strconv.Itoa(int(f.res.Target)) }

@@ -385,6 +385,16 @@ func compareAll(scenarios []traces.Scenario, ests []replay.Estimator, workers in
 	return rows, err
 }
 
+// runIn runs s with e, through inBubble if e is an incumbent (built by
+// New), which reads the wall clock.
+func runIn(inBubble bubble.Runner, s traces.Scenario, e replay.Estimator) (r *replay.Result, err error) {
+	if e.New == nil {
+		return replay.Run(s, e)
+	}
+	inBubble(func() { r, err = replay.Run(s, e) })
+	return r, err
+}
+
 // compareRuns runs every estimator on every scenario in parallel and
 // returns the rows scenario by scenario, estimators in order. Runs of an
 // estimator built by New (an incumbent) go through inBubble. progress, if
@@ -398,13 +408,7 @@ func compareRuns(scenarios []traces.Scenario, ests []replay.Estimator, workers i
 	done := 0
 	res := parallel(len(scenarios)*k, workers, func(i int) result {
 		s, e := scenarios[i/k], ests[i%k]
-		var r *replay.Result
-		var err error
-		if e.New != nil {
-			inBubble(func() { r, err = replay.Run(s, e) })
-		} else {
-			r, err = replay.Run(s, e)
-		}
+		r, err := runIn(inBubble, s, e)
 		if err != nil {
 			return result{err: fmt.Errorf("%s with %s: %w", s.Name, e.Name, err)}
 		}

@@ -414,13 +414,8 @@ func figureRuns(res *resolver, ests []replay.Estimator, workers int, inBubble bu
 		err error
 	}
 	runs := parallel(len(ss)*k, workers, func(i int) out {
-		s, e := ss[i/k], ests[i%k]
 		var o out
-		if e.New != nil {
-			inBubble(func() { o.r, o.err = replay.Run(s, e) })
-		} else {
-			o.r, o.err = replay.Run(s, e)
-		}
+		o.r, o.err = runIn(inBubble, ss[i/k], ests[i%k])
 		return o
 	}, nil)
 	figs := make([]figureRun, len(ss))
