@@ -42,6 +42,23 @@
 // above the send rate means the arrivals were bunched up (by a buffer or the
 // feedback path) and say nothing about capacity.
 //
+// # Token buckets
+//
+// A token-bucket bottleneck (a kernel tbf, a traffic shaper, a radio
+// scheduler that grants in bursts) forwards a cluster's first packets at
+// line rate while its bucket holds tokens, and only then queues the rest,
+// which leave at the token rate. Measured from the first arrival to the
+// last, the receive rate then overstates the capacity by about the
+// bucket's depth over the cluster's bytes: a 15 ms cluster of padding at
+// 4.5 Mbps through a 3000-byte bucket at 1.5 Mbps measures 2.5 Mbps. With
+// Config.QueuedRate the receive rate of a cluster is measured over its
+// queued packets only, those whose one-way delay (arrival − send) exceeds
+// the lowest of the cluster's earlier packets by more than
+// Config.QueueDelay (1 ms): they left a queue, so at the bottleneck's
+// rate. It takes at least Config.MinQueued (4) of them, and applies only
+// when it is lower than the whole cluster's receive rate; the rest of the
+// formula is unchanged. Off by default, as libwebrtc has no such rule.
+//
 // A cluster whose last arrival is more than 1 s older than the arrival of
 // the packet being accounted is forgotten; a later packet with the same id
 // starts it afresh. "Now" is therefore the receiver clock of the packets,

@@ -19,6 +19,7 @@ type refCluster struct {
 	firstArrival, lastArrival bwe.Time
 	sizeLastSend, sizeFirst   bwe.ByteCount
 	total                     bwe.ByteCount
+	packets                   []bwe.PacketResult // in accounting order
 }
 
 type refEstimator struct {
@@ -64,6 +65,7 @@ func (r *refEstimator) update(p bwe.PacketResult, c Cluster) (bwe.Bitrate, bool)
 		cl.total += p.Size
 	}
 	cl.count++
+	cl.packets = append(cl.packets, p)
 
 	minProbes := truncate(float64(c.MinProbes) * r.cfg.MinReceivedProbes)
 	minBytes := bwe.ByteCount(truncate(math.Round(float64(c.MinBytes) * r.cfg.MinReceivedBytes)))
@@ -80,6 +82,9 @@ func (r *refEstimator) update(p bwe.PacketResult, c Cluster) (bwe.Bitrate, bool)
 	if recv <= 0 || send <= 0 || float64(recv)/float64(send) > r.cfg.MaxReceiveSendRatio {
 		return 0, false
 	}
+	if q, ok := r.queuedRate(cl); ok && q < recv {
+		recv = q
+	}
 	res := min(send, recv)
 	if recv < send.Scale(r.cfg.UnsaturatedRatio) {
 		res = recv.Scale(r.cfg.TargetUtilization)
@@ -91,6 +96,47 @@ func (r *refEstimator) update(p bwe.PacketResult, c Cluster) (bwe.Bitrate, bool)
 	return res, true
 }
 
+// queuedRate is Config.QueuedRate from its definition: the packets whose
+// one-way delay exceeds the lowest of those accounted before them by more
+// than QueueDelay, measured from the first of them to arrive to the last.
+func (r *refEstimator) queuedRate(cl *refCluster) (bwe.Bitrate, bool) {
+	if !r.cfg.QueuedRate {
+		return 0, false
+	}
+	var queued []bwe.PacketResult
+	for i, p := range cl.packets {
+		lowest := time.Duration(math.MaxInt64)
+		for _, q := range cl.packets[:i] {
+			lowest = min(lowest, q.Arrival.Sub(q.SendTime))
+		}
+		if i > 0 && p.Arrival.Sub(p.SendTime)-lowest > r.cfg.QueueDelay {
+			queued = append(queued, p)
+		}
+	}
+	if len(queued) < r.cfg.MinQueued {
+		return 0, false
+	}
+	first, last := queued[0], queued[0]
+	var total bwe.ByteCount
+	for _, p := range queued {
+		if p.Arrival < first.Arrival {
+			first = p
+		}
+		last.Arrival = max(last.Arrival, p.Arrival)
+		if total > math.MaxInt64-p.Size {
+			total = math.MaxInt64
+		} else {
+			total += p.Size
+		}
+	}
+	d := last.Arrival.Sub(first.Arrival)
+	if d <= 0 {
+		return 0, false
+	}
+	q := bwe.RateOf(total-first.Size, d)
+	return q, q > 0
+}
+
 func (r *refEstimator) fetch() (bwe.Bitrate, bool) {
 	v, ok := r.last, r.hasLast
 	r.last, r.hasLast = 0, false
@@ -98,11 +144,14 @@ func (r *refEstimator) fetch() (bwe.Bitrate, bool) {
 }
 
 // fuzzConfigs are the configurations a fuzz input can pick with its first
-// byte; the last one lets 0.3·1 bps round to zero.
+// byte; the third lets 0.3·1 bps round to zero; the last two measure
+// queued packets.
 var fuzzConfigs = []Config{
 	{},
 	{MaxProbeInterval: 10 * time.Millisecond, ClusterHistory: time.Millisecond},
 	{TargetUtilization: 0.3, UnsaturatedRatio: 1, MaxReceiveSendRatio: 1e9},
+	{QueuedRate: true},
+	{QueuedRate: true, QueueDelay: time.Microsecond, MinQueued: 3, MaxReceiveSendRatio: 1e9},
 }
 
 // FuzzEstimator decodes arbitrary bytes into a sequence of Update, Fetch and

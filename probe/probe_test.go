@@ -291,6 +291,9 @@ func TestNewEstimatorRejects(t *testing.T) {
 		{Config{MaxReceiveSendRatio: nan}, "MaxReceiveSendRatio"},
 		{Config{ClusterHistory: -time.Second}, "ClusterHistory"},
 		{Config{MaxProbeInterval: -1}, "MaxProbeInterval"},
+		{Config{QueueDelay: -time.Millisecond}, "QueueDelay"},
+		{Config{MinQueued: 2}, "MinQueued"},
+		{Config{MinQueued: -4}, "MinQueued"},
 	}
 	for i, c := range cases {
 		e, err := NewEstimator(c.cfg)
@@ -555,12 +558,21 @@ func TestCustomConfig(t *testing.T) {
 }
 
 func TestNoAllocs(t *testing.T) {
-	e := newDefault(t)
+	for _, cfg := range []Config{{}, {QueuedRate: true}} {
+		e, err := NewEstimator(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		noAllocs(t, e)
+	}
+}
+
+func noAllocs(t *testing.T, e *Estimator) {
 	var now int64
 	step := func() {
 		for id := int32(1); id <= 20; id++ {
 			c := Cluster{ID: id, MinProbes: 5, MinBytes: 5000}
-			e.Update(packet(id, 1200, now, now+3), c)
+			e.Update(packet(id, 1200, now, now+3+now%5), c)
 			now++
 		}
 		e.Fetch()
@@ -569,7 +581,7 @@ func TestNoAllocs(t *testing.T) {
 		step()
 	}
 	if n := testing.AllocsPerRun(100, step); n != 0 {
-		t.Errorf("Update allocates %v times per run, want 0", n)
+		t.Errorf("%+v: Update allocates %v times per run, want 0", e.Config(), n)
 	}
 }
 
@@ -581,5 +593,114 @@ func BenchmarkUpdate(b *testing.B) {
 		c := Cluster{ID: id, MinProbes: 5, MinBytes: 5000}
 		e.Update(packet(id, 1200, i, i+5), c)
 		i++
+	}
+}
+
+// tokenBucket returns the arrival times of packets of size bytes sent every
+// gap through a token bucket of depth bucket bytes, full at the start,
+// filling at rate, in front of a one-way delay of 20 ms, quantized down to
+// quantum (transport-wide CC reports arrivals in 250 µs steps).
+func tokenBucket(n int, size bwe.ByteCount, gap time.Duration, bucket bwe.ByteCount, rate bwe.Bitrate, quantum time.Duration) (send, arrival []bwe.Time) {
+	const delay = 20 * time.Millisecond
+	tokens := float64(bucket) // bytes
+	var at bwe.Time           // when tokens was last brought up to date
+	free := bwe.Time(0)       // when the link is next free
+	perByte := float64(time.Second) * 8 / rate.Float()
+	for i := range n {
+		s := bwe.Time(0).Add(time.Duration(i) * gap)
+		leave := max(s, free)
+		tokens = min(float64(bucket), tokens+float64(leave.Sub(at))/perByte)
+		at = leave
+		if short := float64(size) - tokens; short > 0 {
+			leave = leave.Add(time.Duration(short * perByte))
+			tokens, at = 0, leave
+		} else {
+			tokens -= float64(size)
+		}
+		free = leave
+		a := leave.Add(delay)
+		a -= a % bwe.Time(quantum.Microseconds())
+		send, arrival = append(send, s), append(arrival, a)
+	}
+	return send, arrival
+}
+
+// A token-bucket bottleneck lets a cluster's first packets through at line
+// rate: measured first to last, the cluster's receive rate overstates the
+// capacity by about the bucket over the cluster's bytes; measured over the
+// queued packets it is the bucket's rate, whatever its depth. A cluster
+// slower than the link queues nothing and is measured as before.
+func TestQueuedRateTokenBucket(t *testing.T) {
+	const size = 244 // a padding packet: 224 bytes of padding and headers
+	tests := []struct {
+		name     string
+		n        int
+		gap      time.Duration // send spacing
+		bucket   bwe.ByteCount
+		rate     bwe.Bitrate
+		inflated bool // whether the whole-cluster estimate overstates 0.95 × rate by 20 % or more
+	}{
+		// The two-peer test's cluster: 28 padding packets at 4.5 Mbps
+		// into vnet's 3000-byte bucket at 1.5 Mbps.
+		{"4.5M probe, 1.5M link, 3000 B bucket", 28, 434 * time.Microsecond, 3000, 1500 * bwe.Kbps, true},
+		{"4.5M probe, 1.5M link, 1500 B bucket", 28, 434 * time.Microsecond, 1500, 1500 * bwe.Kbps, true},
+		{"4.5M probe, 1.5M link, no bucket", 28, 434 * time.Microsecond, size, 1500 * bwe.Kbps, false},
+		{"9M probe, 3M link, 6000 B bucket", 60, 217 * time.Microsecond, 6000, 3 * bwe.Mbps, true},
+		{"2M probe, 1M link, 4000 B bucket", 40, 976 * time.Microsecond, 4000, bwe.Mbps, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			send, arrival := tokenBucket(tt.n, size, tt.gap, tt.bucket, tt.rate, 250*time.Microsecond)
+			c := Cluster{ID: 1, MinProbes: tt.n, MinBytes: bwe.ByteCount(tt.n) * size}
+			estimate := func(cfg Config) (bwe.Bitrate, Stats) {
+				e, err := NewEstimator(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range send {
+					e.Update(bwe.PacketResult{Seq: int64(i), SendTime: send[i], Arrival: arrival[i], Size: size, Received: true, ProbeCluster: 1}, c)
+				}
+				got, ok := e.Fetch()
+				if !ok {
+					t.Fatalf("%+v: no estimate", cfg)
+				}
+				return got, e.Stats()
+			}
+			whole, _ := estimate(Config{})
+			queued, st := estimate(Config{QueuedRate: true})
+			want := tt.rate.Scale(0.95)
+			t.Logf("whole cluster %v, queued packets %v, 0.95 × link %v", whole, queued, want)
+			if got := whole.Float() / want.Float(); (got >= 1.2) != tt.inflated {
+				t.Errorf("whole-cluster estimate %v is %.2f × 0.95 × the link's %v; want inflated by 20 %% or more: %v", whole, got, tt.rate, tt.inflated)
+			}
+			if got := queued.Float() / want.Float(); got < 0.95 || got > 1.05 {
+				t.Errorf("queued-packet estimate %v is %.3f × 0.95 × the link's %v, want within 5 %%", queued, got, tt.rate)
+			}
+			if st.Queued < 1 || st.Queued > st.Estimates {
+				t.Errorf("Stats.Queued = %d of %d estimates, want at least one", st.Queued, st.Estimates)
+			}
+		})
+	}
+
+	// A cluster the link carries at its own pace queues nothing: both
+	// measurements give its send rate.
+	send, arrival := tokenBucket(20, 1200, 2*time.Millisecond, 3000, 10*bwe.Mbps, 250*time.Microsecond)
+	c := Cluster{ID: 1, MinProbes: 20, MinBytes: 20 * 1200}
+	var got [2]bwe.Bitrate
+	for i, cfg := range []Config{{}, {QueuedRate: true}} {
+		e, err := NewEstimator(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range send {
+			e.Update(bwe.PacketResult{SendTime: send[j], Arrival: arrival[j], Size: 1200, Received: true, ProbeCluster: 1}, c)
+		}
+		got[i], _ = e.Fetch()
+		if e.Stats().Queued != 0 {
+			t.Errorf("%+v: Stats.Queued = %d on an unsaturated link, want 0", cfg, e.Stats().Queued)
+		}
+	}
+	if got[0] != got[1] || got[0] != bwe.RateOf(19*1200, 38*time.Millisecond) {
+		t.Errorf("unsaturated: whole %v, queued %v, want both the send rate %v", got[0], got[1], bwe.RateOf(19*1200, 38*time.Millisecond))
 	}
 }
