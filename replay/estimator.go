@@ -33,6 +33,10 @@ type Estimator struct {
 	Loss string `json:"loss,omitempty"`
 	// NoProbing turns the probe controller off.
 	NoProbing bool `json:"no_probing,omitempty"`
+	// QueuedProbes measures probe clusters over their queued packets only
+	// (probe.Config.QueuedRate), so that a token bucket's burst does not
+	// inflate them.
+	QueuedProbes bool `json:"queued_probes,omitempty"`
 	// Oscillation names an oscillation detector run on the target
 	// (oscillation.Names()). Default: none, or [DefaultOscillation] when
 	// Smoother is "oscillation", which needs one.
@@ -119,8 +123,14 @@ var (
 //	        lossy periods and a sharp rate controller that reserves 20 %
 //	        of the target for parity FEC while the predicted risk is at
 //	        least 0.5 (and 5 s after)
+//	live    for a live pusher: the robust detector, which reads neither
+//	        RTT jitter nor the queue a keyframe builds as overuse, and
+//	        probe clusters measured over their queued packets, which a
+//	        token-bucket shaper's burst does not inflate (the two-peer
+//	        test of package pionbwe, docs/pion.md)
 var Presets = map[string]string{
 	"plain":   "name=plain",
+	"live":    "name=live,detector=robust,probes=queued",
 	"smooth":  "name=smooth,osc=acf,smoother=oscillation,rate=true,smoothness=0",
 	"protect": "name=protect,predictor=default,protect=0.5,smoothness=0",
 }
@@ -184,6 +194,9 @@ func (e Estimator) String() string {
 	if e.NoProbing {
 		s += "-noprobe"
 	}
+	if e.QueuedProbes {
+		s += "+queuedprobes"
+	}
 	if e.Oscillation != "" {
 		s += "+osc:" + e.Oscillation
 	}
@@ -221,6 +234,7 @@ func (e Estimator) Config() (sendside.Config, error) {
 	}
 	cfg := sendside.Config{Loss: loss, NoProbing: e.NoProbing}
 	cfg.Delay.Detector = det
+	cfg.ProbeEstimator.QueuedRate = e.QueuedProbes
 	if e.Oscillation != "" {
 		if cfg.Oscillation, err = oscillation.NewByName(e.Oscillation, RemedyDetector); err != nil {
 			return sendside.Config{}, err
@@ -310,12 +324,13 @@ func (alwaysLossy) Reset() {}
 // ParseEstimator parses a comma-separated list of key=value settings:
 //
 //	name=<label>  detector=<trendline.Names()>  loss=<lossbased.Names()>
-//	probing=<true|false>  osc=<oscillation.Names()>
+//	probing=<true|false>  probes=<queued|cluster>  osc=<oscillation.Names()>
 //	smoother=<smoothing.Names()>  rate=<true|false>  smoothness=<0..1>
 //	predictor=<threshold|default|always|model file>  protect=<risk in (0, 1]>
 //
 // for example "name=robust,detector=robust,loss=lossy". A bare word is a
-// preset ([Presets]: "plain", "smooth") or else the detector ("kalman").
+// preset ([Presets]: "plain", "smooth", "protect", "live") or else the
+// detector ("kalman").
 // Errors name the setting.
 func ParseEstimator(spec string) (Estimator, error) {
 	var e Estimator
@@ -367,8 +382,17 @@ func ParseEstimator(spec string) (Estimator, error) {
 				return e, fmt.Errorf("replay: estimator %q: probing=%q is not true or false", spec, v)
 			}
 			e.NoProbing = !b
+		case "probes":
+			switch v {
+			case "queued":
+				e.QueuedProbes = true
+			case "cluster":
+				e.QueuedProbes = false
+			default:
+				return e, fmt.Errorf("replay: estimator %q: probes=%q is not queued or cluster", spec, v)
+			}
 		default:
-			return e, fmt.Errorf("replay: estimator %q: unknown setting %q (want name, detector, loss, probing, osc, smoother, rate, smoothness, predictor or protect)", spec, k)
+			return e, fmt.Errorf("replay: estimator %q: unknown setting %q (want name, detector, loss, probing, probes, osc, smoother, rate, smoothness, predictor or protect)", spec, k)
 		}
 	}
 	return e.WithDefaults()

@@ -22,6 +22,8 @@ func TestParseEstimator(t *testing.T) {
 		{"osc=spectral", Estimator{Detector: "trendline", Loss: "likelihood", Oscillation: "spectral"}, "trendline+likelihood+osc:spectral"},
 		{"protect", Estimator{Name: "protect", Detector: "trendline", Loss: "likelihood", Predictor: "default", Protect: 0.5, Rate: true, Smoothness: &zero}, "trendline+likelihood+predict:default+protect:0.5+rate:0"},
 		{"predictor=threshold", Estimator{Detector: "trendline", Loss: "likelihood", Predictor: "threshold"}, "trendline+likelihood+predict:threshold"},
+		{"live", Estimator{Name: "live", Detector: "robust", Loss: "likelihood", QueuedProbes: true}, "robust+likelihood+queuedprobes"},
+		{"probes=queued,probes=cluster", Estimator{Detector: "trendline", Loss: "likelihood"}, "trendline+likelihood"},
 	}
 	for _, tt := range tests {
 		got, err := ParseEstimator(tt.spec)
@@ -36,7 +38,7 @@ func TestParseEstimator(t *testing.T) {
 		if got.Name != want.Name || got.Detector != want.Detector || got.Loss != want.Loss || got.NoProbing != want.NoProbing ||
 			got.Oscillation != want.Oscillation || got.Smoother != want.Smoother || got.Rate != want.Rate ||
 			(got.Smoothness == nil) != (want.Smoothness == nil) || (got.Smoothness != nil && *got.Smoothness != *want.Smoothness) ||
-			got.Predictor != want.Predictor || got.Protect != want.Protect {
+			got.Predictor != want.Predictor || got.Protect != want.Protect || got.QueuedProbes != want.QueuedProbes {
 			t.Errorf("ParseEstimator(%q) = %+v, want %+v", tt.spec, got, want)
 		}
 		if tt.name != "" && got.String() != tt.name {
@@ -50,6 +52,9 @@ func TestParseEstimator(t *testing.T) {
 		if (cfg.Predictor != nil) != (want.Predictor != "") {
 			t.Errorf("ParseEstimator(%q).Config(): predictor %v, want %v", tt.spec, cfg.Predictor != nil, want.Predictor != "")
 		}
+		if cfg.ProbeEstimator.QueuedRate != want.QueuedProbes {
+			t.Errorf("ParseEstimator(%q).Config(): probe QueuedRate %v, want %v", tt.spec, cfg.ProbeEstimator.QueuedRate, want.QueuedProbes)
+		}
 		if (cfg.Rate != nil) != want.Rate || (cfg.Oscillation != nil) != (want.Oscillation != "") {
 			t.Errorf("ParseEstimator(%q).Config(): rate controller %v, detector %v; want %v, %v", tt.spec, cfg.Rate != nil, cfg.Oscillation != nil, want.Rate, want.Oscillation != "")
 		}
@@ -62,6 +67,7 @@ func TestParseEstimator(t *testing.T) {
 		{"smoothness=2", `smoothness="2"`},
 		{"smoothness=NaN", `smoothness="NaN"`},
 		{"colour=red", `unknown setting "colour"`},
+		{"probes=some", `probes="some"`},
 		{"protect=0.5", "needs a predictor"},
 		{"predictor=default,protect=2", `protect="2"`},
 	} {
