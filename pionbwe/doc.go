@@ -86,7 +86,8 @@
 // pacer goroutine sends the queue at 2.5 × max(target, encoder target)
 // (libwebrtc kDefaultPaceMultiplier), faster when the queue would take
 // more than 2 s to drain (libwebrtc kMaxExpectedQueueLength), and at a
-// probe cluster's rate while one is pending. A packet enters the send
+// probe cluster's rate while one is pending. [WithPacing] changes both
+// numbers. A packet enters the send
 // history when it leaves the queue. If the queue fills up (2048
 // packets), its oldest packets are sent at once rather than dropped.
 // Probe clusters are sent with queued media, tagged with their cluster
@@ -129,6 +130,21 @@
 // either way (pion's examples register it after; its numbers are then
 // shifted here). Turn padding off when an interceptor registered after
 // this one must see the numbers the receiver sees.
+//
+// # Live push
+//
+// The defaults are libwebrtc's. For a live pusher (a steady encoder with
+// a keyframe every few seconds, a shaped uplink), docs/pion.md measures
+// and recommends the configuration of replay's "live" preset, the robust
+// detector with probe clusters measured over their queued packets, paced
+// at 1.1 × the target:
+//
+//	est, _ := replay.ParseEstimator("live")
+//	cfg, _ := est.Config()
+//	pionbwe.New(pionbwe.WithConfig(cfg), pionbwe.WithPacing(1.1, pionbwe.MaxQueueDelay))
+//
+// In the two-peer test (1.5 Mbps, 2 s keyframes) it converges within
+// ±15 % of the bottleneck in 5.5 s, where the defaults settle near 70 %.
 //
 // # Cost
 //

@@ -46,6 +46,8 @@ type Estimator struct {
 	interval time.Duration
 	window   time.Duration
 	pacing   bool
+	paceMult float64
+	maxQueue time.Duration
 	padding  bool
 	recTo    io.Writer
 	observe  func(sendside.Result)
@@ -95,6 +97,8 @@ func New(opts ...Option) (*Estimator, error) {
 		interval: DefaultProcessInterval,
 		window:   DefaultSendHistory,
 		pacing:   true,
+		paceMult: PaceMultiplier,
+		maxQueue: MaxQueueDelay,
 		padding:  true,
 		done:     make(chan struct{}),
 	}
@@ -127,7 +131,7 @@ func New(opts ...Option) (*Estimator, error) {
 	e.note.wake = make(chan struct{}, 1)
 	e.hist = newHistory(e.window, historyInitial, historyMax)
 	e.batch = make([]bwe.PacketResult, 0, 256)
-	e.pace = newPacer(e.target)
+	e.pace = newPacer(e.target, e.paceMult, e.maxQueue)
 	if e.recTo != nil {
 		h := traces.FeedbackHeader{Meta: []traces.FeedbackMeta{
 			{Key: "source", Value: "pionbwe"},

@@ -2,12 +2,16 @@ package pionbwe
 
 import (
 	"encoding/binary"
+	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/probe"
 	"github.com/bwelab/bwe/sendside"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/twcc"
@@ -309,10 +313,27 @@ func TestCloseIdempotent(t *testing.T) {
 	})
 }
 
-// The pacer sends at 2.5 × the target, in order.
+// The pacer sends at its multiple of the target (2.5 by default), in
+// order.
 func TestPacerRate(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []Option
+		rate int // the pacing rate, bits per second
+	}{
+		{"default", nil, 2_500_000},
+		{"1.1", []Option{WithPacing(1.1, 2*time.Second)}, 1_100_000},
+		{"1.0", []Option{WithPacing(1, 2*time.Second)}, 1_000_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { pacerRate(t, tt.opts, tt.rate) })
+	}
+}
+
+func pacerRate(t *testing.T, opts []Option, rate int) {
 	synctest.Test(t, func(t *testing.T) {
-		e, err := New(WithConfig(sendside.Config{NoProbing: true}), WithStartBitrate(1_000_000))
+		opts = append([]Option{WithConfig(sendside.Config{NoProbing: true}), WithStartBitrate(1_000_000)}, opts...)
+		e, err := New(opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,8 +347,8 @@ func TestPacerRate(t *testing.T) {
 		if len(out.at) != 100 {
 			t.Fatalf("%d of 100 packets sent", len(out.at))
 		}
-		// 100 × 1200 B at 2.5 Mbps: the last leaves 99 × 3.84 ms in.
-		want := 99 * 3840 * time.Microsecond
+		// 100 × 1200 B: the last leaves 99 × 9.6 ms / (rate in Mbps) in.
+		want := 99 * 9600 * time.Second / time.Duration(rate)
 		if last := out.at[99]; last < want || last > want+5*time.Millisecond {
 			t.Errorf("last packet sent at %v, want %v", last, want)
 		}
@@ -336,11 +357,50 @@ func TestPacerRate(t *testing.T) {
 				t.Fatalf("packet %d sent as seq %d: out of order", i, s)
 			}
 		}
-		if st := e.Stats(); st.Pacer.Sent != 100 || st.PacketsSent != 100 || st.Pacer.Rate != 2_500_000 {
+		if st := e.Stats(); st.Pacer.Sent != 100 || st.PacketsSent != 100 || st.Pacer.Rate != bwe.Bitrate(rate) {
 			t.Errorf("pacer stats %+v, sent %d", st.Pacer, st.PacketsSent)
 		}
 		e.Close()
 	})
+}
+
+// Every option rejects an impossible value with an error naming it.
+func TestOptionsReject(t *testing.T) {
+	tests := []struct {
+		opt  Option
+		name string
+	}{
+		{WithStartBitrate(0), "WithStartBitrate"},
+		{WithMinBitrate(-1), "WithMinBitrate"},
+		{WithMaxBitrate(0), "WithMaxBitrate"},
+		{WithDelayDetector(nil), "WithDelayDetector"},
+		{WithLossEstimator(nil), "WithLossEstimator"},
+		{WithOscillationDetector(nil), "WithOscillationDetector"},
+		{WithRateController(nil), "WithRateController"},
+		{WithClock(nil), "WithClock"},
+		{WithProcessInterval(0), "WithProcessInterval"},
+		{WithSendHistory(time.Hour), "WithSendHistory"},
+		{WithPacing(0.9, time.Second), "WithPacing"},
+		{WithPacing(math.NaN(), time.Second), "WithPacing"},
+		{WithPacing(math.Inf(1), time.Second), "WithPacing"},
+		{WithPacing(1, 0), "WithPacing"},
+		{WithProbeEstimator(probe.Config{MinQueued: 1}), "MinQueued"},
+		{WithProbeEstimator(probe.Config{TargetUtilization: 2}), "TargetUtilization"},
+		{WithRecorder(nil), "WithRecorder"},
+		{WithObserver(nil), "WithObserver"},
+		{nil, "nil Option"},
+	}
+	for _, tt := range tests {
+		e, err := New(tt.opt)
+		if err == nil {
+			e.Close()
+			t.Errorf("New(%s) succeeded, want an error naming it", tt.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.name) {
+			t.Errorf("New(%s): %v, want the error to name %s", tt.name, err, tt.name)
+		}
+	}
 }
 
 // Probe clusters go out with queued media, tagged.

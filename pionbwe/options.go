@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/lossbased"
+	"github.com/bwelab/bwe/probe"
 	"github.com/bwelab/bwe/sendside"
 )
 
@@ -34,11 +36,12 @@ const (
 	// 1 Gbps (sendside.DefaultConfig, libwebrtc
 	// send_side_bandwidth_estimation.cc kDefaultMaxBitrate).
 	DefaultMaxBitrate = int(bwe.Gbps)
-	// PaceMultiplier is the pacing rate's factor over max(target,
-	// encoder target): libwebrtc pacing_controller.h
+	// PaceMultiplier is the default pacing rate's factor over
+	// max(target, encoder target): libwebrtc pacing_controller.h
 	// kDefaultPaceMultiplier = 2.5.
 	PaceMultiplier = 2.5
-	// MaxQueueDelay is how long a packet may wait in the pacer: when the
+	// MaxQueueDelay is the default of how long a packet may wait in the
+	// pacer: when the
 	// queue would take longer to drain, the pacing rate is raised so that
 	// it drains in time (libwebrtc pacing_controller.h
 	// kMaxExpectedQueueLength = 2 s).
@@ -145,6 +148,18 @@ func WithRateController(rc bwe.RateController) Option {
 	}
 }
 
+// WithProbeEstimator sets how probe clusters are turned into rates
+// (package probe). Default probe.DefaultConfig(), libwebrtc's
+// measurement. probe.Config.QueuedRate suits paths shaped by a token
+// bucket, whose burst otherwise inflates the start-up probes (see package
+// probe). The configuration is checked by New.
+func WithProbeEstimator(cfg probe.Config) Option {
+	return func(e *Estimator) error {
+		e.cfg.ProbeEstimator = cfg
+		return nil
+	}
+}
+
 // WithClock sets the clock the estimator reads, for tests. Default
 // time.Now. The clock should not go backwards; readings earlier than a
 // previous one are taken as that one.
@@ -192,6 +207,37 @@ func WithSendHistory(d time.Duration) Option {
 func WithPacer(enabled bool) Option {
 	return func(e *Estimator) error {
 		e.pacing = enabled
+		return nil
+	}
+}
+
+// WithPacing sets the pacer's rate, as a multiple of max(target, encoder
+// target), and how long a packet may wait in its queue before the rate is
+// raised to drain it in time. Default [PaceMultiplier] (2.5) and
+// [MaxQueueDelay] (2 s), libwebrtc's for video. mult must be finite and
+// at least 1, maxDelay positive.
+//
+// A multiplier near 1 keeps a keyframe's burst in the sender's queue
+// instead of the bottleneck's. Paced at 2.5 × the target, a keyframe
+// four times a delta frame reaches a link near capacity faster than the
+// link drains it, and the queue it builds there is read by the
+// delay-based detector as overuse once per keyframe interval. The frame
+// takes as long to cross either way (the bottleneck is no faster for it
+// waiting there), but in the pacer it sends no congestion signal. The
+// live-push configuration of docs/pion.md paces at 1.1, libwebrtc's
+// strict pacing (video/video_send_stream_impl.cc: kStrictPacingMultiplier
+// = 1.1); libwebrtc paces screen sharing at 1.0
+// (rtc_base/experiments/alr_experiment.cc, the screenshare probing
+// settings: pacing factor 1.0, max paced queue time 2875 ms).
+func WithPacing(mult float64, maxDelay time.Duration) Option {
+	return func(e *Estimator) error {
+		if !(mult >= 1) || math.IsInf(mult, 1) {
+			return fmt.Errorf("pionbwe: WithPacing(%v, %v): the multiplier must be finite and at least 1", mult, maxDelay)
+		}
+		if maxDelay <= 0 {
+			return fmt.Errorf("pionbwe: WithPacing(%v, %v): the queue delay must be positive", mult, maxDelay)
+		}
+		e.paceMult, e.maxQueue = mult, maxDelay
 		return nil
 	}
 }

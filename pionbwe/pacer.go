@@ -58,14 +58,16 @@ type probeRun struct {
 // It sends with a media debt, as libwebrtc's PacingController does: each
 // packet sent adds its size to the debt, which drains at the pacing rate;
 // a packet leaves when the debt is zero. The pacing rate is
-// PaceMultiplier × max(target, encoder target), raised so that the queue
-// drains within MaxQueueDelay of its oldest packet's arrival, and raised
+// the multiplier × max(target, encoder target), raised so that the queue
+// drains within maxDelay of its oldest packet's arrival, and raised
 // to a probe cluster's rate while one is active.
 type pacer struct {
+	mult       float64       // pacing rate over max(target, encoder)
+	maxDelay   time.Duration // longest a packet should wait
 	slots      []qslot
 	head, tail int64 // queued packets are [head, tail)
 	bytes      bwe.ByteCount
-	rate       bwe.Bitrate // PaceMultiplier × max(target, encoder)
+	rate       bwe.Bitrate // mult × max(target, encoder)
 	debt       bwe.ByteCount
 	at         bwe.Time // time of the last debt update
 	atSet      bool
@@ -75,13 +77,13 @@ type pacer struct {
 	stats      PacerStats
 }
 
-func newPacer(target bwe.Bitrate) pacer {
-	p := pacer{slots: make([]qslot, pacerSlots), wake: make(chan struct{}, 1)}
+func newPacer(target bwe.Bitrate, mult float64, maxDelay time.Duration) pacer {
+	p := pacer{mult: mult, maxDelay: maxDelay, slots: make([]qslot, pacerSlots), wake: make(chan struct{}, 1)}
 	p.setTarget(target)
 	return p
 }
 
-func (p *pacer) setTarget(r bwe.Bitrate) { p.rate = max(r.Scale(PaceMultiplier), 1) }
+func (p *pacer) setTarget(r bwe.Bitrate) { p.rate = max(r.Scale(p.mult), 1) }
 
 func (p *pacer) full() bool  { return p.tail-p.head == int64(len(p.slots)) }
 func (p *pacer) empty() bool { return p.tail == p.head }
@@ -128,10 +130,10 @@ func (p *pacer) due(now bwe.Time, canPad bool) (act int, cluster int32, wait tim
 	}
 	rate := p.rate
 	if !p.empty() {
-		// Drain within MaxQueueDelay of the oldest packet's arrival
+		// Drain within maxDelay of the oldest packet's arrival
 		// (libwebrtc PacingController: the rate needed to send the
 		// queue in the time left, at least 1 ms).
-		left := max(MaxQueueDelay-now.Sub(p.slots[p.head%int64(len(p.slots))].enq), time.Millisecond)
+		left := max(p.maxDelay-now.Sub(p.slots[p.head%int64(len(p.slots))].enq), time.Millisecond)
 		rate = max(rate, bwe.RateOf(p.bytes, left))
 	}
 	if p.nprobes > 0 {

@@ -3,6 +3,7 @@ package pionbwe_test
 import (
 	"bytes"
 	"context"
+	"math"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -20,22 +21,31 @@ import (
 
 // liveSession runs two real pion/webrtc PeerConnections (ICE, DTLS, SRTP,
 // transport-wide CC) over a vnet bottleneck in a synctest bubble with our
-// estimator, recording its feedback trace, and returns the harness's
-// samples, the estimator's result after every feedback batch, and the
-// recorded trace.
-func liveSession(t *testing.T, bottleneck func(time.Duration) int, d time.Duration) (peertest.Series, []sendside.Result, []byte) {
+// estimator configured by the replay specification spec, recording its
+// feedback trace, and returns the harness's samples, the estimator's
+// result after every feedback batch, and the recorded trace.
+func liveSession(t *testing.T, spec string, opts []pionbwe.Option, bottleneck func(time.Duration) int, d time.Duration) (peertest.Series, []sendside.Result, []byte) {
 	t.Helper()
+	est, err := replay.ParseEstimator(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rec bytes.Buffer
 	var results []sendside.Result
 	factory := func() (cc.BandwidthEstimator, error) {
-		return pionbwe.New(
+		cfg, err := est.Config()
+		if err != nil {
+			return nil, err
+		}
+		return pionbwe.New(append([]pionbwe.Option{
+			pionbwe.WithConfig(cfg),
 			pionbwe.WithStartBitrate(peertest.DefaultStartBitrate),
 			pionbwe.WithRecorder(&rec),
 			pionbwe.WithObserver(func(r sendside.Result) {
 				if r.Feedback {
 					results = append(results, r)
 				}
-			}))
+			})}, opts...)...)
 	}
 	s, err := peertest.Run(context.Background(), peertest.Config{Factory: factory, Bottleneck: bottleneck, Duration: d})
 	if err != nil {
@@ -44,98 +54,167 @@ func liveSession(t *testing.T, bottleneck func(time.Duration) int, d time.Durati
 	return s, results, rec.Bytes()
 }
 
-// settled returns the first instant from which every sample's target
-// stays within ±tol of the bottleneck rate until the end of [from, to),
-// or -1 if there is none.
-func settled(samples []peertest.Sample, from, to time.Duration, tol float64) time.Duration {
-	at := time.Duration(-1)
+// converged returns the first instant from which every sample's target
+// stays within ±tol of the bottleneck rate for at least hold, or -1 if
+// there is none: the convergence time of ../shared evaluation's metrics
+// (the rate stays within a band for 5 s), with the band around the
+// bottleneck.
+func converged(samples []peertest.Sample, tol float64, hold time.Duration) time.Duration {
+	from := time.Duration(-1)
 	for _, s := range samples {
-		if s.Elapsed < from || s.Elapsed >= to {
+		if !inBand(s, tol) {
+			from = -1
 			continue
 		}
-		ok := float64(s.TargetBps) >= (1-tol)*float64(s.BottleneckBps) && float64(s.TargetBps) <= (1+tol)*float64(s.BottleneckBps)
-		switch {
-		case !ok:
-			at = -1
-		case at < 0:
-			at = s.Elapsed
+		if from < 0 {
+			from = s.Elapsed
+		}
+		if s.Elapsed-from >= hold {
+			return from
 		}
 	}
-	return at
+	return -1
+}
+
+func inBand(s peertest.Sample, tol float64) bool {
+	return float64(s.TargetBps) >= (1-tol)*float64(s.BottleneckBps) && float64(s.TargetBps) <= (1+tol)*float64(s.BottleneckBps)
+}
+
+// after summarizes the samples from d on: the mean and the lowest target
+// over the bottleneck rate, and the share of samples within ±tol of it.
+func after(samples []peertest.Sample, d time.Duration, tol float64) (mean, lowest, within float64) {
+	lowest = math.Inf(1)
+	var n int
+	for _, s := range samples {
+		if s.Elapsed < d {
+			continue
+		}
+		r := float64(s.TargetBps) / float64(s.BottleneckBps)
+		mean += r
+		lowest = min(lowest, r)
+		if inBand(s, tol) {
+			within++
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, 0, 0
+	}
+	return mean / float64(n), lowest, within / float64(n)
 }
 
 // The recorded trace of a live session replays, offline, to the very
-// estimates the live estimator gave after every batch.
+// estimates the live estimator gave after every batch, with the
+// libwebrtc-equivalent configuration and with the live-push one.
 func TestLiveSessionReplaysExactly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a two-peer session")
 	}
-	synctest.Test(t, func(t *testing.T) {
-		_, live, trace := liveSession(t, peertest.Steps(5*time.Second, 2_000_000, 1_000_000, 2_000_000), 15*time.Second)
-		r, err := traces.NewFeedbackReader(bytes.NewReader(trace), "live")
-		if err != nil {
-			t.Fatal(err)
-		}
-		rr, err := replay.Replay(r, replay.Estimator{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(live) < 100 || len(rr.Series) != len(live) {
-			t.Fatalf("live session gave %d feedback results, replay %d batches; want equal and at least 100", len(live), len(rr.Series))
-		}
-		for i, x := range rr.Series {
-			if x.At != live[i].Time || x.Target != live[i].Target || x.Limit != live[i].Limit {
-				t.Fatalf("batch %d: replay %v at %v (%v), live %v at %v (%v)", i, x.Target, x.At, x.Limit, live[i].Target, live[i].Time, live[i].Limit)
-			}
-		}
-	})
+	for _, c := range []struct {
+		spec string
+		opts []pionbwe.Option
+	}{{"plain", nil}, {livePush.spec, livePush.opts}} {
+		spec := c.spec
+		t.Run(spec, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				_, live, trace := liveSession(t, spec, c.opts, peertest.Steps(5*time.Second, 2_000_000, 1_000_000, 2_000_000), 15*time.Second)
+				r, err := traces.NewFeedbackReader(bytes.NewReader(trace), "live")
+				if err != nil {
+					t.Fatal(err)
+				}
+				est, err := replay.ParseEstimator(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rr, err := replay.Replay(r, est)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(live) < 100 || len(rr.Series) != len(live) {
+					t.Fatalf("live session gave %d feedback results, replay %d batches; want equal and at least 100", len(live), len(rr.Series))
+				}
+				for i, x := range rr.Series {
+					if x.At != live[i].Time || x.Target != live[i].Target || x.Limit != live[i].Limit {
+						t.Fatalf("batch %d: replay %v at %v (%v), live %v at %v (%v)", i, x.Target, x.At, x.Limit, live[i].Target, live[i].Time, live[i].Limit)
+					}
+				}
+			})
+		})
+	}
 }
 
-// convergenceShortfall records that the target does not yet settle
-// within ±15 % of a 1.5 Mbps bottleneck within 10 s in the two-peer
-// session: it climbs at the AIMD's 8 %/s because the pacer cannot carry
-// the start-up probe clusters (it sends no padding, and the encoder's
-// media is too little), and it levels off near 70 % of the bottleneck
-// because the source's keyframes (4 × a delta frame every 2 s, paced at
-// 2.5 × the target) build a queue the trendline calls overuse; the
-// emulator shows the same level with the same keyframes (0.67 of 1.5 Mbps
-// against 0.94 without keyframes). The test fails as soon as the target
-// does settle, so that this record cannot go stale.
-const convergenceShortfall = true
+// livePush is the configuration this module recommends to a live pusher
+// (docs/pion.md): the live preset (the robust detector, probe clusters
+// measured over their queued packets) and pacing at 1.1 × the target.
+var livePush = struct {
+	spec string
+	opts []pionbwe.Option
+}{"live", []pionbwe.Option{pionbwe.WithPacing(1.1, pionbwe.MaxQueueDelay)}}
 
-// Convergence and tracking through real pion peers: the target reaches
-// and stays within ±15 % of a constant bottleneck within 10 s, and after
-// a capacity drop it is back within +15 % of the new capacity within 2 s.
+// Convergence and tracking through real pion peers, configured for live
+// push (livePush): from 300 kbps the target converges within ±15 % of a
+// constant bottleneck (0.8 to 4 Mbps) within 10 s, that is, it enters the
+// band by 10 s and stays in it for 5 s; its mean over the rest of the 30 s
+// session stays within ±15 % of the bottleneck; and after a capacity drop
+// from 2 to 1 Mbps it is within +15 % of the new capacity within 2 s.
+//
+// The libwebrtc-equivalent configuration (plain, paced at 2.5 × the
+// target) is run alongside for the record. It does not converge: the
+// source's keyframes (4 × a delta frame every 2 s) leave the pacer at
+// 2.5 × the target and build queues at the bottleneck that its trendline
+// reads as overuse, and vnet's token bucket lets its start-up probes
+// through at line rate, so that they measure up to 2.2 Mbps on a 1.5 Mbps
+// link.
 func TestLiveSessionTracksBottleneck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a two-peer session")
 	}
+	const (
+		tol  = 0.15
+		hold = 5 * time.Second
+	)
+	configs := []struct {
+		name, spec string
+		opts       []pionbwe.Option
+		assert     bool
+	}{
+		{"plain", "plain", nil, false},
+		{"live push", livePush.spec, livePush.opts, true},
+	}
 	synctest.Test(t, func(t *testing.T) {
-		const rate = 1_500_000
-		s, _, _ := liveSession(t, peertest.Constant(rate), 30*time.Second)
-		conv := settled(s.Samples, 0, 30*time.Second, 0.15)
-		t.Logf("1.5 Mbps: settled within ±15 %% from %v; target at 5/10/20/30 s: %d %d %d %d bps", conv,
-			at(s.Samples, 5*time.Second).TargetBps, at(s.Samples, 10*time.Second).TargetBps, at(s.Samples, 20*time.Second).TargetBps, s.Samples[len(s.Samples)-1].TargetBps)
-		switch met := conv >= 0 && conv <= 10*time.Second; {
-		case met && convergenceShortfall:
-			t.Errorf("constant %v: the target settled within ±15 %% at %v: convergence is met now, clear convergenceShortfall", bwe.Bitrate(rate), conv)
-		case !met && !convergenceShortfall:
-			t.Errorf("constant %v: the target settled within ±15 %% at %v, want by 10 s", bwe.Bitrate(rate), conv)
-		case !met:
-			t.Logf("known shortfall: the target did not settle within ±15 %% of %v by 10 s (convergenceShortfall)", bwe.Bitrate(rate))
-		}
-
-		d, _, _ := liveSession(t, peertest.Steps(15*time.Second, 2_000_000, 1_000_000), 25*time.Second)
-		var follow time.Duration = -1
-		for _, x := range d.Samples {
-			if x.Elapsed > 15*time.Second && float64(x.TargetBps) <= 1.15e6 {
-				follow = x.Elapsed - 15*time.Second
-				break
+		for _, c := range configs {
+			for _, rate := range []int{800_000, 1_000_000, 1_500_000, 2_500_000, 4_000_000} {
+				s, _, _ := liveSession(t, c.spec, c.opts, peertest.Constant(rate), 30*time.Second)
+				conv := converged(s.Samples, tol, hold)
+				mean, lowest, within := after(s.Samples, 10*time.Second, tol)
+				t.Logf("%s, constant %v: converged within ±15 %% at %v; target at 1/5/10/30 s: %v %v %v %v; from 10 s: mean %.3f, lowest %.3f of the bottleneck, %.0f %% of the time within ±15 %%",
+					c.name, bwe.Bitrate(rate), conv,
+					bwe.Bitrate(at(s.Samples, time.Second).TargetBps), bwe.Bitrate(at(s.Samples, 5*time.Second).TargetBps),
+					bwe.Bitrate(at(s.Samples, 10*time.Second).TargetBps), bwe.Bitrate(s.Samples[len(s.Samples)-1].TargetBps),
+					mean, lowest, 100*within)
+				if !c.assert {
+					continue
+				}
+				if conv < 0 || conv > 10*time.Second {
+					t.Errorf("%s, constant %v: the target converged within ±15 %% at %v, want by 10 s", c.name, bwe.Bitrate(rate), conv)
+				}
+				if mean < 1-tol || mean > 1+tol {
+					t.Errorf("%s, constant %v: from 10 s on the target averaged %.3f of the bottleneck, want within ±15 %%", c.name, bwe.Bitrate(rate), mean)
+				}
 			}
-		}
-		t.Logf("2 → 1 Mbps at 15 s: target %d bps before, within +15 %% of 1 Mbps after %v", at(d.Samples, 15*time.Second).TargetBps, follow)
-		if follow < 0 || follow > 2*time.Second {
-			t.Errorf("capacity drop 2 → 1 Mbps: the target fell within +15 %% of 1 Mbps after %v, want within 2 s", follow)
+
+			d, _, _ := liveSession(t, c.spec, c.opts, peertest.Steps(15*time.Second, 2_000_000, 1_000_000), 25*time.Second)
+			var follow time.Duration = -1
+			for _, x := range d.Samples {
+				if x.Elapsed > 15*time.Second && float64(x.TargetBps) <= 1.15e6 {
+					follow = x.Elapsed - 15*time.Second
+					break
+				}
+			}
+			t.Logf("%s, 2 → 1 Mbps at 15 s: target %v before, within +15 %% of 1 Mbps after %v", c.name, bwe.Bitrate(at(d.Samples, 15*time.Second).TargetBps), follow)
+			if follow < 0 || follow > 2*time.Second {
+				t.Errorf("%s, capacity drop 2 → 1 Mbps: the target fell within +15 %% of 1 Mbps after %v, want within 2 s", c.name, follow)
+			}
 		}
 	})
 }
