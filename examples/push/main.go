@@ -6,11 +6,16 @@
 // Run it from the module root:
 //
 //	go run ./examples/push
+//	go run ./examples/push -spec live -pace 1.1
 //	go run ./examples/push -estimator gcc -duration 45s -high 3000000 -low 800000
 //
-// -estimator bwe (the default) uses this module's pionbwe estimator; -estimator
-// gcc uses pion's own gcc.NewSendSideBWE. The session runs on the wall clock,
-// so on a busy machine packets can be delayed beyond what the path models.
+// -estimator bwe (the default) uses this module's pionbwe estimator, built
+// from -spec (an estimator specification of package replay: a preset such
+// as plain, the libwebrtc-equivalent default, or live, the live-push
+// configuration, or key=value settings) and paced at -pace × its target;
+// -estimator gcc uses pion's own gcc.NewSendSideBWE. The session runs on
+// the wall clock, so on a busy machine packets can be delayed beyond what
+// the path models.
 package main
 
 import (
@@ -28,6 +33,7 @@ import (
 
 	"github.com/bwelab/bwe/internal/peertest"
 	"github.com/bwelab/bwe/pionbwe"
+	"github.com/bwelab/bwe/replay"
 )
 
 func main() {
@@ -45,6 +51,8 @@ func run(args []string, out io.Writer) error {
 	low := fs.Int("low", 1_000_000, "bottleneck rate of the middle third, bits per second")
 	start := fs.Int("start", 1_000_000, "estimator start bitrate, bits per second")
 	delay := fs.Duration("delay", 25*time.Millisecond, "one-way delay of each direction")
+	spec := fs.String("spec", "plain", "estimator specification for -estimator bwe: a preset (plain, live, smooth, protect) or key=value settings")
+	pace := fs.Float64("pace", pionbwe.PaceMultiplier, "pacing rate over the target for -estimator bwe, at least 1 (1.1 for live push)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,8 +65,16 @@ func run(args []string, out io.Writer) error {
 	case "gcc":
 		factory = peertest.GCC(gcc.SendSideBWEInitialBitrate(*start))
 	case "bwe":
+		est, err := replay.ParseEstimator(*spec)
+		if err != nil {
+			return err
+		}
 		factory = func() (cc.BandwidthEstimator, error) {
-			return pionbwe.New(pionbwe.WithStartBitrate(*start))
+			cfg, err := est.Config()
+			if err != nil {
+				return nil, err
+			}
+			return pionbwe.New(pionbwe.WithConfig(cfg), pionbwe.WithStartBitrate(*start), pionbwe.WithPacing(*pace, pionbwe.MaxQueueDelay))
 		}
 	default:
 		return fmt.Errorf("-estimator %q: want bwe or gcc", *estimator)
