@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwelab/bwe/probe"
+	"github.com/bwelab/bwe/trendline"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/logging"
@@ -75,6 +77,21 @@ func BenchmarkFeedback(b *testing.B) {
 	b.Run("pionbwe", func(b *testing.B) {
 		s := newSteadyFeedback()
 		e, _ := New(WithPacer(false), withManual(), WithClock(s.clk.Now))
+		run(b, s, e.AddStream(twccInfo(testSSRC), &sink{}), e.WriteRTCP)
+	})
+	b.Run("pionbwe-live", func(b *testing.B) {
+		// The live-push configuration: the robust detector, probe
+		// clusters measured over their queued packets.
+		s := newSteadyFeedback()
+		det, err := trendline.NewRobust(trendline.DefaultRobustConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		e, err := New(WithPacer(false), withManual(), WithClock(s.clk.Now),
+			WithDelayDetector(det), WithProbeEstimator(probe.Config{QueuedRate: true}))
+		if err != nil {
+			b.Fatal(err)
+		}
 		run(b, s, e.AddStream(twccInfo(testSSRC), &sink{}), e.WriteRTCP)
 	})
 	b.Run("pion-gcc", func(b *testing.B) {

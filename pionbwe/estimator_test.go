@@ -13,6 +13,7 @@ import (
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/probe"
 	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/trendline"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtcp"
@@ -189,8 +190,19 @@ func (s *steadyFeedback) step(w interceptor.RTPWriter) []rtcp.Packet {
 }
 
 func TestAllocsFeedbackPath(t *testing.T) {
+	t.Run("default", func(t *testing.T) { allocsFeedbackPath(t) })
+	t.Run("live", func(t *testing.T) {
+		det, err := trendline.NewRobust(trendline.DefaultRobustConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		allocsFeedbackPath(t, WithDelayDetector(det), WithProbeEstimator(probe.Config{QueuedRate: true}))
+	})
+}
+
+func allocsFeedbackPath(t *testing.T, opts ...Option) {
 	s := newSteadyFeedback()
-	e, err := New(WithClock(s.clk.Now), WithPacer(false), withManual())
+	e, err := New(append([]Option{WithClock(s.clk.Now), WithPacer(false), withManual()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
