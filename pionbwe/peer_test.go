@@ -3,7 +3,10 @@ package pionbwe_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"os"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -267,4 +270,60 @@ func TestRecorderNextToPionGCC(t *testing.T) {
 			t.Errorf("trace reports %d packets of the %d sent", rr.Packets, s.PacketsSent)
 		}
 	})
+}
+
+// TestLivePushMatrix prints the table of docs/pion.md: every detector
+// configuration at every pacing multiplier through every constant
+// bottleneck of the two-peer session, convergence time within ±15 % (a
+// 5 s stay), then the mean and the lowest target over the bottleneck from
+// 10 s to 30 s. It runs with BWE_PION_MATRIX=1:
+//
+//	BWE_PION_MATRIX=1 go test ./pionbwe -run LivePushMatrix -v
+func TestLivePushMatrix(t *testing.T) {
+	if os.Getenv("BWE_PION_MATRIX") == "" {
+		t.Skip("prints docs/pion.md's table; set BWE_PION_MATRIX=1")
+	}
+	rates := []int{800_000, 1_000_000, 1_500_000, 2_500_000, 4_000_000}
+	var b strings.Builder
+	b.WriteString("| estimator | pacing |")
+	for _, r := range rates {
+		fmt.Fprintf(&b, " %v |", bwe.Bitrate(r))
+	}
+	b.WriteString("\n|---|---|")
+	for range rates {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	synctest.Test(t, func(t *testing.T) {
+		fmt.Fprintf(&b, "| pion gcc | 2.5 |")
+		for _, r := range rates {
+			s, err := peertest.Run(context.Background(), peertest.Config{Bottleneck: peertest.Constant(r), Duration: 30 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(matrixCell(s))
+		}
+		b.WriteString("\n")
+		for _, spec := range []string{"plain", "robust", "probes=queued", "live"} {
+			for _, pace := range []float64{pionbwe.PaceMultiplier, 1.5, 1.1} {
+				fmt.Fprintf(&b, "| %s | %.1f |", spec, pace)
+				for _, r := range rates {
+					s, _, _ := liveSession(t, spec, []pionbwe.Option{pionbwe.WithPacing(pace, pionbwe.MaxQueueDelay)}, peertest.Constant(r), 30*time.Second)
+					b.WriteString(matrixCell(s))
+				}
+				b.WriteString("\n")
+			}
+		}
+	})
+	t.Log("\n" + b.String())
+}
+
+// matrixCell formats one session for TestLivePushMatrix.
+func matrixCell(s peertest.Series) string {
+	conv := "—"
+	if c := converged(s.Samples, 0.15, 5*time.Second); c >= 0 {
+		conv = fmt.Sprintf("%.1f s", c.Seconds())
+	}
+	mean, lowest, _ := after(s.Samples, 10*time.Second, 0.15)
+	return fmt.Sprintf(" %s, %.2f / %.2f |", conv, mean, lowest)
 }
