@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/delaybased"
+	"github.com/bwelab/bwe/ratecontrol"
 	"github.com/bwelab/bwe/sendside"
 	"github.com/bwelab/bwe/traces"
 	"github.com/pion/interceptor"
@@ -48,6 +49,7 @@ type Estimator struct {
 	pacing   bool
 	paceMult float64
 	maxQueue time.Duration
+	smoother bwe.Smoother // WithSmoother: the rate controller's, made in New
 	padding  bool
 	recTo    io.Writer
 	observe  func(sendside.Result)
@@ -109,6 +111,16 @@ func New(opts ...Option) (*Estimator, error) {
 		if err := o(e); err != nil {
 			return nil, err
 		}
+	}
+	if e.smoother != nil {
+		if e.cfg.Rate != nil {
+			return nil, errors.New("pionbwe: WithSmoother and WithRateController both given: set the smoother in the rate controller's ratecontrol.Config")
+		}
+		rc, err := ratecontrol.New(ratecontrol.Config{Smoother: e.smoother})
+		if err != nil {
+			return nil, fmt.Errorf("pionbwe: WithSmoother: %w", err)
+		}
+		e.cfg.Rate = rc
 	}
 	if e.cfg.Start == 0 && e.cfg.Min > 0 {
 		// The default start, 300 kbps, within the bounds given.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/probe"
+	"github.com/bwelab/bwe/ratecontrol"
 	"github.com/bwelab/bwe/sendside"
 	"github.com/bwelab/bwe/trendline"
 	"github.com/pion/interceptor"
@@ -400,6 +401,7 @@ func TestOptionsReject(t *testing.T) {
 		{WithProbeEstimator(probe.Config{TargetUtilization: 2}), "TargetUtilization"},
 		{WithRecorder(nil), "WithRecorder"},
 		{WithObserver(nil), "WithObserver"},
+		{WithSmoother(nil), "WithSmoother"},
 		{nil, "nil Option"},
 	}
 	for _, tt := range tests {
@@ -512,5 +514,42 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if st := e.Stats(); st.PacketsSent != 4000 {
 		t.Errorf("%d packets in the history, want 4000", st.PacketsSent)
+	}
+}
+
+// halver is a smoother that halves the estimate and counts its calls.
+type halver struct{ calls int }
+
+func (h *halver) Smooth(_ bwe.Time, est bwe.Bitrate, _ bwe.Signals) bwe.Bitrate {
+	h.calls++
+	return est / 2
+}
+func (h *halver) Reset() {}
+
+// WithSmoother puts a rate controller behind the smoother between the
+// target and the encoder; with a rate controller of its own it is refused.
+func TestWithSmoother(t *testing.T) {
+	s := newSteadyFeedback()
+	h := &halver{}
+	e, err := New(WithClock(s.clk.Now), WithPacer(false), withManual(), WithStartBitrate(1_000_000), WithSmoother(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := e.AddStream(twccInfo(testSSRC), &sink{})
+	for range 200 {
+		if err := e.WriteRTCP(s.step(w), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target, enc := e.GetTargetBitrate(), e.EncoderBitrate()
+	if h.calls == 0 || enc <= 0 || float64(enc) > 0.6*float64(target) {
+		t.Errorf("after 200 feedback steps: smoother called %d times, encoder %d bps, target %d bps; want calls and an encoder rate near half the target", h.calls, enc, target)
+	}
+	rc, err := ratecontrol.New(ratecontrol.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(WithSmoother(&halver{}), WithRateController(rc)); err == nil || !strings.Contains(err.Error(), "WithSmoother and WithRateController") {
+		t.Errorf("New(WithSmoother, WithRateController) error %v, want one naming both", err)
 	}
 }

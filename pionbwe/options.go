@@ -148,6 +148,23 @@ func WithRateController(rc bwe.RateController) Option {
 	}
 }
 
+// WithSmoother gives the encoder a rate controller (package ratecontrol,
+// its defaults) that follows the smoothed estimate (package smoothing, or
+// any bwe.Smoother): [Estimator.EncoderBitrate] then follows it instead
+// of the target. To tune the rest of the controller, build it with the
+// smoother in its ratecontrol.Config and pass it to [WithRateController]
+// instead; giving both options is an error. The smoother must not be
+// shared.
+func WithSmoother(s bwe.Smoother) Option {
+	return func(e *Estimator) error {
+		if s == nil {
+			return errors.New("pionbwe: WithSmoother(nil)")
+		}
+		e.smoother = s
+		return nil
+	}
+}
+
 // WithProbeEstimator sets how probe clusters are turned into rates
 // (package probe). Default probe.DefaultConfig(), libwebrtc's
 // measurement. probe.Config.QueuedRate suits paths shaped by a token
