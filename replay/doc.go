@@ -19,7 +19,9 @@
 // Each direction of the path is a [Link]: a drop-tail FIFO queue, limited in
 // bytes or in milliseconds at the capacity in force, served at a capacity
 // that varies over time (a [traces.Capacity]: a schedule of steps or a
-// recorded trace), followed by a propagation delay with optional jitter
+// recorded trace), optionally behind a token bucket that lets up to its
+// depth through at once after idle time (a shaper: traces.Path.Bucket),
+// followed by a propagation delay with optional jitter
 // (with or without reordering), a slow periodic swing and a random walk;
 // packets may be lost at entry at random (Bernoulli) or in bursts
 // (Gilbert–Elliott). Service integrates the capacity exactly across its

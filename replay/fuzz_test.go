@@ -2,6 +2,7 @@ package replay
 
 import (
 	"encoding/binary"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -106,14 +107,22 @@ func FuzzRun(f *testing.F) {
 	})
 }
 
-// FuzzLink decodes arbitrary bytes into a link configuration and a
-// sequence of sends, and checks the link's invariants: packets leave no
-// earlier than they were sent, arrive in order no earlier than their
-// departure plus the smallest possible delay, the queue respects its limit,
-// and the counts add up.
+// FuzzLink decodes arbitrary bytes into a link configuration, with or
+// without a token bucket, and a sequence of sends, and checks the link's
+// invariants: packets leave in order, no earlier than they were sent (at
+// the very instant only on a bucket's tokens, onto an empty queue), arrive
+// in order no earlier than their departure plus the smallest possible
+// delay, the queue respects its limit, the bytes that have left by any
+// departure never exceed the capacity integrated up to it plus the
+// bucket, and the counts add up.
 func FuzzLink(f *testing.F) {
 	f.Add([]byte("\x00\x10\x00\x00\x00\x20\x05\x00\x40\x00\x10\x01\x04\xb0\x00\x00\x04\xb0\x10\x00\x00\x01"))
 	f.Add([]byte("\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
+	// 1.5 Mbps, then 4 Mbps from 65 ms; 20 ms delay; 3000-byte bucket;
+	// bursts of 1201-byte packets with pauses.
+	f.Add([]byte("\x00\x96\x00\x41\x01\x90\x14\x00\x00\x10\x00\x17\x71\x00\x00\x07\x00\x07" +
+		"\x00\x00\x04\xb0\x00\x00\x04\xb0\x00\x00\x04\xb0\x00\x00\x04\xb0\x4e\x20\x04\xb0\x00\x00\x04\xb0" +
+		"\x03\xe8\x00\x64\xea\x60\x04\xb0\x00\x00\x04\xb0\x00\x00\x04\xb0"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := reader{data: data}
 		cfg := traces.Path{
@@ -130,6 +139,9 @@ func FuzzLink(f *testing.F) {
 		} else {
 			cfg.QueueDelay = time.Duration(q) * time.Millisecond
 		}
+		if b := r.u16(); b%2 == 1 {
+			cfg.Bucket = bwe.ByteCount(b / 2)
+		}
 		if a := time.Duration(r.u8()) * time.Millisecond; a <= cfg.Delay {
 			cfg.SwingAmplitude, cfg.SwingPeriod = a, time.Duration(r.u16()+1)*time.Millisecond
 		}
@@ -137,7 +149,18 @@ func FuzzLink(f *testing.F) {
 		if err != nil {
 			return // e.g. a second step at 0
 		}
-		var now, lastArrival bwe.Time
+		steps := cfg.Capacity.(traces.Steps)
+		bucket := big.NewInt(cfg.Bucket.Bits() * 1_000_000)
+		var now, lastArrival, lastDeparture bwe.Time
+		// The service of the packets delivered i to j (in order of
+		// departure) starts once packet i is sent, at s(i), and packet i−1
+		// has left, at d(i−1), with the capacity of the microsecond before
+		// it: from t(i) = max(s(i), d(i−1) − 1) on, they take the tokens
+		// then in the bucket, at most B, and the capacity C(t(i), d(j)).
+		// With D the micro-bits delivered so far, D(j) − C(d(j)) ≤ B +
+		// min over i of D(i−1) − C(t(i)). The products may exceed int64.
+		done := new(big.Int)  // D: micro-bits delivered so far
+		slack := new(big.Int) // the minimum over i, 0 for the first packet
 		for !r.done() {
 			now = now.Add(time.Duration(r.u16()) * time.Microsecond)
 			size := bwe.ByteCount(r.u16()%2000) + 1
@@ -146,10 +169,21 @@ func FuzzLink(f *testing.F) {
 			f := l.Send(now, size)
 			switch f.Outcome {
 			case Delivered:
-				if f.Departure <= now || f.Arrival < f.Departure.Add(cfg.Delay-cfg.SwingAmplitude) || f.Arrival < lastArrival {
-					t.Fatalf("sent at %v: %+v after arrival %v", now, f, lastArrival)
+				if f.Departure < now || f.Departure < lastDeparture || f.Arrival < f.Departure.Add(cfg.Delay-cfg.SwingAmplitude) || f.Arrival < lastArrival {
+					t.Fatalf("sent at %v: %+v after departure %v, arrival %v", now, f, lastDeparture, lastArrival)
 				}
-				lastArrival = f.Arrival
+				if f.Departure == now && (cfg.Bucket == 0 || before > 0) {
+					t.Fatalf("sent at %v onto a backlog of %d bytes with a %d-byte bucket: left at once", now, before, cfg.Bucket)
+				}
+				if s := new(big.Int).Sub(done, capacityUntil(steps, max(now, lastDeparture-1))); s.Cmp(slack) < 0 {
+					slack = s
+				}
+				lastArrival, lastDeparture = f.Arrival, f.Departure
+				done.Add(done, big.NewInt(size.Bits()*1_000_000))
+				excess := new(big.Int).Sub(done, capacityUntil(steps, f.Departure))
+				if excess.Sub(excess, slack).Cmp(bucket) > 0 {
+					t.Fatalf("by %v, %s micro-bits left since some earlier departure: more than the capacity plus the %d-byte bucket", f.Departure, excess, cfg.Bucket)
+				}
 				fallthrough
 			case Stranded:
 				if before > 0 && before+size > limit {
@@ -166,6 +200,23 @@ func FuzzLink(f *testing.F) {
 			t.Fatalf("stats %+v do not add up", s)
 		}
 	})
+}
+
+// capacityUntil returns the micro-bits s carries over [0, t).
+func capacityUntil(s traces.Steps, t bwe.Time) *big.Int {
+	sum := new(big.Int)
+	for i, st := range s {
+		from := bwe.TimeFromDuration(st.At)
+		if from >= t {
+			break
+		}
+		to := t
+		if i+1 < len(s) {
+			to = min(to, bwe.TimeFromDuration(s[i+1].At))
+		}
+		sum.Add(sum, new(big.Int).Mul(big.NewInt(int64(min(st.Capacity, MaxCapacity))), big.NewInt(int64(to-from))))
+	}
+	return sum
 }
 
 // reader decodes fuzz bytes, yielding zeros once they run out.

@@ -94,6 +94,19 @@ type LinkStats struct {
 // arrival until its last bit has left. A packet that finds the queue empty
 // is always admitted, whatever the limit.
 //
+// With a token bucket ([traces.Path].Bucket of B bytes) the server keeps,
+// while the queue is empty, the capacity it could not use: tokens accrue
+// at the capacity, integrated exactly over its pieces like service, up to
+// 8·B·10⁶ micro-bits; the bucket is full when the link is made. A packet
+// that finds the queue empty spends tokens first: if they cover it, it
+// leaves at the instant it is sent (an infinitely fast line beyond the
+// shaper), otherwise it is served for the rest of its micro-bits at the
+// capacity, and so are the packets that queue behind it, exactly as
+// without a bucket. Tokens are spent as they accrue while a packet waits,
+// so a busy period delivers the integrated capacity plus at most B bytes.
+// A packet that leaves on tokens never occupies the queue. B = 0 is the
+// plain drop-tail queue, bit for bit.
+//
 // Flows sharing a link send on lanes ([Link.SendOn]): the queue is shared,
 // but each lane adds its own extra propagation delay, and without
 // reordering a packet never overtakes an earlier packet of its own lane.
@@ -114,7 +127,8 @@ type Link struct {
 	backlog bwe.ByteCount
 
 	freeAt   bwe.Time // when the server finishes the last admitted packet
-	credit   int64    // micro-bits of capacity left over just before freeAt
+	credit   int64    // micro-bits of capacity left over just before freeAt; with a bucket, its tokens at freeAt
+	bucket   int64    // the token bucket's depth in micro-bits, 0 without one
 	lastSend bwe.Time
 	lanes    []bwe.Time // per lane, the latest arrival so far
 	bad      bool       // Gilbert–Elliott state
@@ -157,6 +171,7 @@ func NewLink(p traces.Path, seed uint64) (*Link, error) {
 	if err := validatePath(p); err != nil {
 		return nil, err
 	}
+	bucket := p.Bucket.Bits() * 1_000_000 // ≤ 8.6·10¹⁵: MaxBucket bounds it
 	return &Link{
 		cfg:    p,
 		loss:   rand.New(rand.NewPCG(seed, streamLoss)),
@@ -164,6 +179,8 @@ func NewLink(p traces.Path, seed uint64) (*Link, error) {
 		jitter: rand.New(rand.NewPCG(seed, streamJitter)),
 		walk:   rand.New(rand.NewPCG(seed, streamWalk)),
 		lanes:  make([]bwe.Time, 1, 8),
+		bucket: bucket,
+		credit: bucket, // the bucket starts full
 	}, nil
 }
 
@@ -281,6 +298,8 @@ func (l *Link) SendOn(lane int, at bwe.Time, size bwe.ByteCount, extra time.Dura
 		start, credit := at, int64(0)
 		if at < l.freeAt {
 			start, credit = l.freeAt, l.credit
+		} else if l.bucket > 0 {
+			credit = l.tokens(at)
 		}
 		var left int64
 		departure, left = l.serve(start, size.Bits()*1_000_000-credit)
@@ -336,6 +355,33 @@ func (l *Link) lost(t bwe.Time) bool {
 		}
 	}
 	return lost
+}
+
+// tokens returns the micro-bits in the token bucket at t, at or after
+// freeAt: those left at freeAt plus the capacity integrated over
+// [freeAt, t), at most the bucket's depth. A span with more than maxPieces
+// capacity pieces adds what its first maxPieces pieces carry.
+func (l *Link) tokens(t bwe.Time) int64 {
+	have := min(l.credit, l.bucket)
+	from := l.freeAt
+	for range maxPieces {
+		if from >= t || have == l.bucket {
+			break
+		}
+		pc := l.pieceAt(from)
+		end := min(pc.to, t)
+		if r := int64(pc.rate); r > 0 {
+			// span·r may overflow, so compare the span with the whole
+			// microseconds that fill the room left.
+			span, room := int64(end-from), l.bucket-have
+			if span >= (room+r-1)/r {
+				return l.bucket
+			}
+			have += span * r // < room: the bucket is not full yet
+		}
+		from = end
+	}
+	return have
 }
 
 // serve returns when a server that starts at t finishes need micro-bits of

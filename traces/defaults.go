@@ -33,6 +33,7 @@ var genFamilies = []genFamily{
 	{"bursty", "bursty-", genNoError(BurstyLoss)},
 	{"episodes", "episodes-", genNoError(Episodes)},
 	{"app-limited", "app-limited-", genNoError(AppLimited)},
+	{"shaped", "shaped-", genNoError(Shaped)},
 	{"reference", "reference-", genNoError(Reference)},
 	{"traces", "trace-", genEmbedded},
 	{"corpus", "", func(seed uint64) ([]Scenario, error) { return genCorpus(seed) }},
@@ -47,6 +48,7 @@ var genFamilies = []genFamily{
 //	bursty       Gilbert–Elliott bursty loss ([BurstyLoss])
 //	episodes     episodes of random loss on clean links ([Episodes])
 //	app-limited  application-limited senders ([AppLimited])
+//	shaped       token-bucket bottlenecks ([Shaped])
 //	reference    the cases in which pion's gcc was measured ([Reference])
 //	traces       the embedded real capacity traces ([Corpus], [FromTrace]),
 //	             DefaultTraceDuration each

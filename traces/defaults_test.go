@@ -10,7 +10,7 @@ import (
 )
 
 func TestFamilies(t *testing.T) {
-	want := []string{"rfc8867", "rfc8868", "weak", "jitter", "bursty", "episodes", "app-limited", "reference", "traces", "corpus"}
+	want := []string{"rfc8867", "rfc8868", "weak", "jitter", "bursty", "episodes", "app-limited", "shaped", "reference", "traces", "corpus"}
 	if got := Families(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Families() = %v, want %v", got, want)
 	}

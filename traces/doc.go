@@ -3,13 +3,14 @@
 //
 //   - Scenarios: a [Scenario] describes one closed-loop experiment as data
 //     — forward and return [Path] (bottleneck capacity over time, drop-tail
-//     queue, propagation delay, random and bursty loss, jitter with or
-//     without reordering, slow periodic or random-walk delay), media
-//     [Flow]s (video-like or greedy sources) and [Cross] traffic (TCP bulk,
-//     short TCP, CBR). The generators build the families of the literature
-//     (RFC 8867 cases, the RFC 8868 grid, weak networks, RTT jitter,
-//     bursty loss, application-limited senders), each a value with a name
-//     and a seed. The emulator of package replay runs them.
+//     queue, optional token bucket, propagation delay, random and bursty
+//     loss, jitter with or without reordering, slow periodic or random-walk
+//     delay), media [Flow]s (video-like or greedy sources) and [Cross]
+//     traffic (TCP bulk, short TCP, CBR). The generators build the families
+//     of the literature (RFC 8867 cases, the RFC 8868 grid, weak networks,
+//     RTT jitter, bursty loss, application-limited senders, token-bucket
+//     shapers), each a value with a name and a seed. The emulator of
+//     package replay runs them.
 //   - Capacity traces: a [Capacity] is the bottleneck's rate over time;
 //     [Steps] is a hand-written schedule and [Trace] a recorded one, read
 //     from the formats of public measurement campaigns (Mahimahi, Pensieve

@@ -30,6 +30,7 @@ import (
 //	jitter-<C>mbps-<kind>              RTT jitter, no loss ([RTTJitter])
 //	bursty-loss<L>-burst<B>            Gilbert–Elliott loss ([BurstyLoss])
 //	app-limited-<case>                 application-limited senders ([AppLimited])
+//	shaped-<C>-bucket<B>               token-bucket bottlenecks ([Shaped])
 //	trace-<trace name>                 real capacity traces ([FromTrace])
 
 // RFC 8867 path and media defaults.

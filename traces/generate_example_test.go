@@ -60,6 +60,7 @@ func ExampleFamilies() {
 	// bursty 6
 	// episodes 6
 	// app-limited 3
+	// shaped 4
 	// reference 7
 	// traces
 	// corpus

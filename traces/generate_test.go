@@ -315,10 +315,10 @@ func genAll(t *testing.T, seed uint64) map[string][]Scenario {
 func TestScenariosValidate(t *testing.T) {
 	prefixes := map[string]string{
 		"rfc8867": "rfc8867-", "rfc8868": "rfc8868-", "weak": "weak-", "jitter": "jitter-",
-		"bursty": "bursty-", "episodes": "episodes-", "app-limited": "app-limited-", "reference": "reference-", "traces": "trace-",
+		"bursty": "bursty-", "episodes": "episodes-", "app-limited": "app-limited-", "shaped": "shaped-", "reference": "reference-", "traces": "trace-",
 	}
 	counts := map[string]int{
-		"rfc8867": 13, "rfc8868": 4*5*3 + 2, "weak": 8, "jitter": 10, "bursty": 6, "episodes": 6, "app-limited": 3, "reference": 7,
+		"rfc8867": 13, "rfc8868": 4*5*3 + 2, "weak": 8, "jitter": 10, "bursty": 6, "episodes": 6, "app-limited": 3, "shaped": 4, "reference": 7,
 		"traces": len(Corpus()),
 	}
 	const seed = 0xfeed

@@ -25,6 +25,10 @@ const (
 	// MaxFlows bounds the media flows plus cross-traffic flows of one
 	// scenario.
 	MaxFlows = 256
+	// MaxBucket is the deepest token bucket a path may have (1 GiB). It
+	// keeps the emulator's token arithmetic (8·10⁶ micro-bits a byte) far
+	// from overflow; real shapers hold kilobytes to megabytes.
+	MaxBucket bwe.ByteCount = 1 << 30
 )
 
 // Scenario is one closed-loop experiment, as data: a forward path with a
@@ -97,8 +101,8 @@ func (s Span) Contains(d time.Duration) bool { return d >= s.From && d < s.To }
 // receivers: a drop-tail FIFO bottleneck served at a time-varying
 // capacity, followed by a propagation delay with optional delay
 // variation. Packets may be lost at random or in bursts when they enter
-// the path. Zero fields mean "none", except for the queue limit (see
-// QueueDelay).
+// the path. The bottleneck may be a token bucket (Bucket). Zero fields
+// mean "none", except for the queue limit (see QueueDelay).
 type Path struct {
 	// Capacity is the rate the bottleneck queue is served at, over time.
 	Capacity Capacity
@@ -109,6 +113,19 @@ type Path struct {
 	// a packet arrives drains in this time (300 ms at 2 Mbps is 75 000
 	// bytes). If neither limit is set, it is [DefaultQueueDelay].
 	QueueDelay time.Duration
+	// Bucket, if positive, makes the bottleneck a token bucket of this
+	// depth in bytes, filled at the Capacity, like a kernel tbf's burst,
+	// a traffic shaper or a radio scheduler that grants in bursts. While
+	// the queue is empty, tokens accrue at the capacity in force, up to
+	// Bucket bytes; the bucket is full when the run starts. A packet that
+	// finds the queue empty spends tokens for as much of itself as they
+	// cover and leaves at once (the line beyond the shaper is taken as
+	// infinitely fast); the rest of it, if tokens run short, is served at
+	// the capacity, as without a bucket, and the packets behind it queue.
+	// Over a busy period the path thus carries the capacity's bytes plus
+	// at most Bucket. It needs a Capacity and is at most [MaxBucket].
+	// Zero: no bucket, a plain drop-tail queue served at the capacity.
+	Bucket bwe.ByteCount
 	// Delay is the one-way propagation delay after the queue.
 	Delay time.Duration
 	// Loss is the probability, in [0, 1], that a packet is lost when it
@@ -669,6 +686,8 @@ func (c Path) validate(name string) error {
 	p.set(c.QueueBytes < 0, f("QueueBytes"), "%d is negative", c.QueueBytes)
 	p.set(c.QueueDelay < 0, f("QueueDelay"), "%v is negative", c.QueueDelay)
 	p.set(c.QueueBytes > 0 && c.QueueDelay > 0, f("QueueBytes"), "and QueueDelay are both set")
+	p.set(c.Bucket < 0 || c.Bucket > MaxBucket, f("Bucket"), "%d bytes is outside [0, %d]", c.Bucket, MaxBucket)
+	p.set(c.Bucket > 0 && c.Capacity == nil, f("Bucket"), "is set on a path without Capacity")
 	p.set(c.Delay < 0 || c.Delay > time.Hour, f("Delay"), "%v is outside [0, 1h]", c.Delay)
 	p.set(!probability(c.Loss), f("Loss"), "%v is outside [0, 1]", c.Loss)
 	var prevEnd time.Duration
