@@ -49,7 +49,8 @@ type Estimator struct {
 	pacing   bool
 	paceMult float64
 	maxQueue time.Duration
-	smoother bwe.Smoother // WithSmoother: the rate controller's, made in New
+	smoother bwe.Smoother  // WithSmoother: the rate controller's, made in New
+	overhead bwe.ByteCount // WithPacketOverhead
 	padding  bool
 	recTo    io.Writer
 	observe  func(sendside.Result)
@@ -68,7 +69,8 @@ type Estimator struct {
 	ccRef       int64 // last unwrapped RFC 8888 report timestamp (1/65536 s)
 	ccRefSet    bool
 	target      bwe.Bitrate
-	encoder     bwe.Bitrate
+	encoder     bwe.Bitrate // the media share of the encoder target
+	avgSize     float64     // running mean size of media packets, bytes
 	last        sendside.Result
 	stats       Stats
 	rec         *traces.FeedbackWriter
@@ -137,7 +139,8 @@ func New(opts ...Option) (*Estimator, error) {
 	}
 	e.core = core
 	e.cfg = core.Config()
-	e.target, e.encoder = e.cfg.Start, e.cfg.Start
+	e.avgSize = assumedPacketSize
+	e.target, e.encoder = e.cfg.Start, e.mediaShare(e.cfg.Start)
 	e.note.target, e.note.encoder = int(e.target), int(e.encoder)
 	e.note.dTarget, e.note.dEncoder = e.note.target, e.note.encoder
 	e.note.wake = make(chan struct{}, 1)
@@ -212,7 +215,7 @@ func (e *Estimator) runTimers(now bwe.Time) {
 // absorb takes in a result of the core: the new targets, the pacer's
 // rate and probe clusters, and the callbacks. The caller holds mu.
 func (e *Estimator) absorb(res sendside.Result) {
-	e.target, e.encoder = res.Target, res.Encoder
+	e.target, e.encoder = res.Target, e.mediaShare(res.Encoder)
 	if e.pacing {
 		e.pace.setTarget(max(res.Target, res.Encoder))
 		for _, r := range res.Probes {
@@ -226,7 +229,22 @@ func (e *Estimator) absorb(res sendside.Result) {
 	if e.observe != nil {
 		e.observe(res)
 	}
-	e.note.post(int(res.Target), int(res.Encoder))
+	e.note.post(int(res.Target), int(e.encoder))
+}
+
+// assumedPacketSize is the media packet size the overhead's share is
+// computed with before any media has been sent, bytes: a full packet of
+// pion's packetizers (its default MTU, 1200 bytes).
+const assumedPacketSize = 1200
+
+// mediaShare returns the part of the rate r that media packets carry,
+// the rest being the packet overhead ([WithPacketOverhead]) at the mean
+// media packet size.
+func (e *Estimator) mediaShare(r bwe.Bitrate) bwe.Bitrate {
+	if e.overhead == 0 {
+		return r
+	}
+	return r.Scale(e.avgSize / (e.avgSize + float64(e.overhead)))
 }
 
 // record writes a batch to the recorder, if any. The caller holds mu.
@@ -332,7 +350,7 @@ func (w *streamWriter) Write(h *rtp.Header, payload []byte, a interceptor.Attrib
 		return e.enqueue(w, h, payload, a, tw, hasTW) // unlocks mu
 	}
 	now := e.clock()
-	e.sent(w, h.SequenceNumber, tw, hasTW, bwe.ByteCount(h.MarshalSize()+len(payload)), now, 0)
+	e.sent(w, h.SequenceNumber, tw, hasTW, bwe.ByteCount(h.MarshalSize()+len(payload)), now, 0, false)
 	e.mu.Unlock()
 	return w.next.Write(h, payload, a)
 }
@@ -366,9 +384,14 @@ func (w *streamWriter) transportSeq(h *rtp.Header) (uint16, bool) {
 
 // sent enters a packet leaving now into the send history. The caller
 // holds mu.
-func (e *Estimator) sent(w *streamWriter, rtpSeq, tw uint16, hasTW bool, size bwe.ByteCount, now bwe.Time, probe int32) {
+func (e *Estimator) sent(w *streamWriter, rtpSeq, tw uint16, hasTW bool, size bwe.ByteCount, now bwe.Time, probe int32, padding bool) {
 	e.startLocked(now)
 	e.runTimers(now)
+	if !padding {
+		// A mean over about the last 32 media packets.
+		e.avgSize += (float64(size) - e.avgSize) / 32
+	}
+	size += e.overhead
 	e.hist.add(now, w.idx, rtpSeq, tw, hasTW, size, probe)
 	e.stats.PacketsSent++
 	if e.cfg.Sends == sendside.SendsFromOnSent {
@@ -434,7 +457,7 @@ func (e *Estimator) GetTargetBitrate() int {
 
 // EncoderBitrate returns the encoder target in bits per second: the rate
 // controller's output (see [WithRateController]), or the target without
-// one.
+// one, less the packet overhead's share of it ([WithPacketOverhead]).
 func (e *Estimator) EncoderBitrate() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -1,7 +1,9 @@
 package pionbwe
 
 import (
+	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
 	"strings"
 	"sync"
@@ -14,6 +16,7 @@ import (
 	"github.com/bwelab/bwe/probe"
 	"github.com/bwelab/bwe/ratecontrol"
 	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/traces"
 	"github.com/bwelab/bwe/trendline"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/twcc"
@@ -402,6 +405,8 @@ func TestOptionsReject(t *testing.T) {
 		{WithRecorder(nil), "WithRecorder"},
 		{WithObserver(nil), "WithObserver"},
 		{WithSmoother(nil), "WithSmoother"},
+		{WithPacketOverhead(-1), "WithPacketOverhead"},
+		{WithPacketOverhead(1001), "WithPacketOverhead"},
 		{nil, "nil Option"},
 	}
 	for _, tt := range tests {
@@ -551,5 +556,61 @@ func TestWithSmoother(t *testing.T) {
 	}
 	if _, err := New(WithSmoother(&halver{}), WithRateController(rc)); err == nil || !strings.Contains(err.Error(), "WithSmoother and WithRateController") {
 		t.Errorf("New(WithSmoother, WithRateController) error %v, want one naming both", err)
+	}
+}
+
+// WithPacketOverhead adds its bytes to every packet the estimator
+// accounts, and EncoderBitrate gives the media's share of the target.
+func TestPacketOverhead(t *testing.T) {
+	for _, overhead := range []int{0, 44} {
+		s := newSteadyFeedback()
+		var rec bytes.Buffer
+		e, err := New(WithClock(s.clk.Now), WithPacer(false), withManual(), WithStartBitrate(1_000_000),
+			WithRecorder(&rec), WithPacketOverhead(overhead))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The packet as written: its header, with the transport-wide
+		// extension, and 1100 bytes of payload.
+		size := s.h.MarshalSize() + len(s.pay)
+		w := e.AddStream(twccInfo(testSSRC), &sink{})
+		for range 50 {
+			if err := e.WriteRTCP(s.step(w), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		target, enc := e.GetTargetBitrate(), e.EncoderBitrate()
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := traces.NewFeedbackReader(bytes.NewReader(rec.Bytes()), "overhead")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		for {
+			fb, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range fb.Packets {
+				n++
+				if p.Size != bwe.ByteCount(size+overhead) {
+					t.Fatalf("overhead %d: packet %d accounted as %d bytes, want %d + %d", overhead, p.Seq, p.Size, size, overhead)
+				}
+			}
+		}
+		if n < 50*16 {
+			t.Errorf("overhead %d: %d packets recorded, want %d", overhead, n, 50*16)
+		}
+		want := bwe.Bitrate(target).Scale(float64(size) / float64(size+overhead))
+		// The mean packet size starts at 1200 bytes and converges on
+		// the packets' size: within a kbps after 800 packets.
+		if d := enc - int(want); d < -1000 || d > 1000 {
+			t.Errorf("overhead %d: EncoderBitrate %d with target %d, want %v (the share of %d-byte packets)", overhead, enc, target, want, size)
+		}
 	}
 }

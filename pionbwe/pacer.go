@@ -112,6 +112,15 @@ func (p *pacer) popProbe() {
 	p.nprobes--
 }
 
+// maxCatchUp bounds what the pacer sends back to back after waking late:
+// a timer that fires late (a millisecond is common on a loaded machine)
+// would otherwise lose the time to every packet, and padding at a probe
+// cluster's few megabits per second, one 244-byte packet every half
+// millisecond, would go out at half its rate and measure nothing. 2 ms is
+// libwebrtc's spacing of probe bursts (bitrate_prober.cc: a burst is at
+// least 2 × min_probe_delta of the cluster's rate, min_probe_delta = 2 ms).
+const maxCatchUp = 2 * time.Millisecond
+
 // What the pacer does next.
 const (
 	actWait  = iota // wait
@@ -141,16 +150,21 @@ func (p *pacer) due(now bwe.Time, canPad bool) (act int, cluster int32, wait tim
 		cluster = p.probes[0].req.ID
 	}
 	if p.atSet {
-		p.debt = max(p.debt-rate.Over(now.Sub(p.at)), 0)
+		p.debt -= rate.Over(now.Sub(p.at))
 	}
 	p.at, p.atSet = now, true
 	act = actMedia
 	if p.empty() {
 		if p.nprobes == 0 || !canPad {
+			// Idle: no credit for the time nothing was waiting.
+			p.debt = max(p.debt, 0)
 			return actWait, 0, -1
 		}
 		act = actPad
 	}
+	// Something waits: the time a late wake-up lost is owed to it, up to
+	// maxCatchUp of the rate.
+	p.debt = max(p.debt, -rate.Over(maxCatchUp))
 	if p.debt > 0 {
 		return actWait, 0, max(sendTime(p.debt, rate), time.Millisecond/4)
 	}
@@ -262,7 +276,7 @@ func (e *Estimator) sendHead(force bool) (wait time.Duration) {
 	s := &p.slots[p.head%int64(len(p.slots))]
 	seq, tw := e.pad.outgoing(s.w, s)
 	if !e.closed || force {
-		e.sent(s.w, seq, tw, s.hasTW, s.size, now, cluster)
+		e.sent(s.w, seq, tw, s.hasTW, s.size, now, cluster, false)
 	}
 	e.mu.Unlock()
 
@@ -294,7 +308,7 @@ func (e *Estimator) sendHead(force bool) (wait time.Duration) {
 // cluster. It is called with sendMu and mu held and unlocks mu.
 func (e *Estimator) sendPadding(now bwe.Time, cluster int32) {
 	w, seq, tw, size := e.pad.next()
-	e.sent(w, seq, tw, true, size, now, cluster)
+	e.sent(w, seq, tw, true, size, now, cluster, true)
 	e.mu.Unlock()
 
 	_, err := w.next.Write(&e.pad.hdr, e.pad.payload[:], nil)
