@@ -44,6 +44,30 @@
 // [Config].Factory is a cc.BandwidthEstimatorFactory; [GCC] wraps pion's
 // gcc.NewSendSideBWE. Any other cc.BandwidthEstimator plugs in the same way.
 //
-// Run is safe to call from several goroutines; each call builds its own
-// network and peers.
+// # The kernel path
+//
+// [RunNetns] (Linux only) runs the same session through the kernel: each
+// peer in a network namespace of its own, made for the session and deleted
+// after it, the two joined by a veth pair with a tbf qdisc on the sender's
+// end as the bottleneck, its rate changed with `tc qdisc change` as
+// [Config].Bottleneck moves. Each peer's pion Net makes its sockets on an
+// OS thread that has joined the peer's namespace (setns), so both peers
+// live in one process. The kernel provides no delay (that would take
+// netem): each socket holds its datagrams for [Config].Delay in a
+// user-space delay line, timed by Go timers on the wall clock. The tbf
+// counts Ethernet frames (UDP payload + 42 bytes), vnet's bucket payload
+// only. RunNetns documents the rest.
+//
+// It needs root, iproute2 (ip, tc) and a kernel with veth and sch_tbf;
+// [CheckNetns] tells whether the machine has them. Its tests run only when
+// BWE_NETNS is set, and skip with the reason when the machine lacks them:
+//
+//	sudo BWE_NETNS=1 go test ./internal/peertest -run Netns -v
+//	sudo BWE_NETNS=1 go test ./pionbwe -run Netns -v
+//
+// A session takes its duration in wall time, plus about a second to build
+// the path and connect the peers.
+//
+// Run and RunNetns are safe to call from several goroutines; each call
+// builds its own network and peers.
 package peertest

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pion/logging"
 	"github.com/pion/transport/v4/vnet"
+	"github.com/pion/webrtc/v4"
 )
 
 // Addresses of the emulated network. The public addresses are taken from
@@ -146,18 +147,47 @@ func newPath(delay, queueLimit time.Duration, rateBps int, lf logging.LoggerFact
 
 // queueBytes converts the drop-tail bound from time to bytes at rateBps.
 func (p *path) queueBytes(rateBps int) int64 {
-	b := int64(rateBps) * p.queueLimit.Microseconds() / (8 * 1_000_000)
+	return queueBytes(rateBps, p.queueLimit)
+}
+
+// queueBytes is limit worth of data at rateBps, in bytes, and at least
+// minQueueBytes.
+func queueBytes(rateBps int, limit time.Duration) int64 {
+	b := int64(rateBps) * limit.Microseconds() / (8 * 1_000_000)
 	return max(b, minQueueBytes)
 }
 
 // setRate changes the bottleneck rate and rescales the queue bound so that it
 // keeps holding queueLimit worth of data.
-func (p *path) setRate(rateBps int) {
+func (p *path) setRate(rateBps int) error {
 	if p.rate.Swap(int64(rateBps)) == int64(rateBps) {
-		return
+		return nil
 	}
 	p.tbf.SetRate(rateBps)
 	p.tbf.SetSize(p.queueBytes(rateBps))
+	return nil
+}
+
+func (p *path) counters() (rateBps int, offered, delivered int64) {
+	return int(p.rate.Load()), p.offered.Load(), p.delivered.Load()
+}
+
+// configure gives the sender (tx) or the receiver its vnet.Net and
+// advertises its NAT's public address as its host candidate.
+func (p *path) configure(se *webrtc.SettingEngine, tx bool) error {
+	n, publicIP := p.rxNet, receiverPublicIP
+	if tx {
+		n, publicIP = p.txNet, senderPublicIP
+	}
+	se.SetNet(n)
+	if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+		External:        []string{publicIP},
+		AsCandidateType: webrtc.ICECandidateTypeHost,
+		Mode:            webrtc.ICEAddressRewriteReplace,
+	}); err != nil {
+		return fmt.Errorf("peertest: address rewrite: %w", err)
+	}
+	return nil
 }
 
 func (p *path) closeQueue() {

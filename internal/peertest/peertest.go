@@ -15,7 +15,6 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
-	"github.com/pion/transport/v4/vnet"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 )
@@ -212,8 +211,8 @@ func (c Config) withDefaults() (Config, error) {
 // sampled series. It returns early with an error if ctx ends, the peers fail
 // to connect within cfg.ConnectTimeout, or the bottleneck schedule returns a
 // non-positive rate.
-func Run(ctx context.Context, cfg Config) (series Series, err error) {
-	cfg, err = cfg.withDefaults()
+func Run(ctx context.Context, cfg Config) (Series, error) {
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return Series{}, err
 	}
@@ -223,6 +222,27 @@ func Run(ctx context.Context, cfg Config) (series Series, err error) {
 	if err != nil {
 		return Series{}, err
 	}
+	return run(ctx, cfg, p, start)
+}
+
+// network is the path between the two peers: the vnet emulation of [Run]
+// or the kernel path of RunNetns.
+type network interface {
+	// configure gives the sender's (tx) or the receiver's setting engine
+	// its network.
+	configure(se *webrtc.SettingEngine, tx bool) error
+	// setRate sets the bottleneck rate, in bits per second.
+	setRate(rateBps int) error
+	// counters returns the bottleneck rate and the UDP payload bytes
+	// offered to and delivered by the bottleneck so far.
+	counters() (rateBps int, offered, delivered int64)
+	// close tears the path down.
+	close() error
+}
+
+// run is Run and RunNetns once the path p is built: it owns p and closes
+// it. start is when the caller started.
+func run(ctx context.Context, cfg Config, p network, start time.Time) (series Series, err error) {
 	s := &session{cfg: cfg, path: p}
 	defer func() {
 		if cerr := s.close(); cerr != nil && err == nil {
@@ -245,7 +265,7 @@ func Run(ctx context.Context, cfg Config) (series Series, err error) {
 // session holds the live objects of one Run.
 type session struct {
 	cfg  Config
-	path *path
+	path network
 
 	tx, rx    *webrtc.PeerConnection
 	track     *webrtc.TrackLocalStaticSample
@@ -295,11 +315,11 @@ func (s *session) setup() error {
 		return fmt.Errorf("peertest: receiver TWCC: %w", err)
 	}
 
-	txSettings, err := s.settings(s.path.txNet, senderPublicIP)
+	txSettings, err := s.settings(true)
 	if err != nil {
 		return err
 	}
-	rxSettings, err := s.settings(s.path.rxNet, receiverPublicIP)
+	rxSettings, err := s.settings(false)
 	if err != nil {
 		return err
 	}
@@ -371,18 +391,12 @@ func (s *session) setup() error {
 	return nil
 }
 
-// settings gives a peer its own vnet.Net, advertises its NAT's public address
-// as its host candidate, and turns off what the emulated network lacks
-// (mDNS, IPv6, TCP).
-func (s *session) settings(n *vnet.Net, publicIP string) (webrtc.SettingEngine, error) {
+// settings gives the sender (tx) or the receiver its network from the path
+// and turns off what the path lacks (mDNS, IPv6, TCP).
+func (s *session) settings(tx bool) (webrtc.SettingEngine, error) {
 	var se webrtc.SettingEngine
-	se.SetNet(n)
-	if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
-		External:        []string{publicIP},
-		AsCandidateType: webrtc.ICECandidateTypeHost,
-		Mode:            webrtc.ICEAddressRewriteReplace,
-	}); err != nil {
-		return se, fmt.Errorf("peertest: address rewrite: %w", err)
+	if err := s.path.configure(&se, tx); err != nil {
+		return se, err
 	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
@@ -473,13 +487,12 @@ func (s *session) stream(ctx context.Context, series *Series) (err error) {
 		last = now
 
 		source := s.counter.rtpBytes.Load()
-		offered := s.path.offered.Load()
-		delivered := s.path.delivered.Load()
+		rate, offered, delivered := s.path.counters()
 		smp := Sample{
 			Elapsed:       elapsed,
 			TargetBps:     s.estimator.GetTargetBitrate(),
 			EncoderBps:    s.encoderBitrate(),
-			BottleneckBps: int(s.path.rate.Load()),
+			BottleneckBps: rate,
 			SourceBps:     bitsPerSecond(source-lastSource, dt),
 			OfferedBps:    bitsPerSecond(offered-lastOffered, dt),
 			DeliveredBps:  bitsPerSecond(delivered-lastDelivered, dt),
@@ -501,7 +514,9 @@ func (s *session) stream(ctx context.Context, series *Series) (err error) {
 		if r <= 0 {
 			return fmt.Errorf("peertest: Config.Bottleneck(%v) = %d bps, want > 0", elapsed, r)
 		}
-		s.path.setRate(r)
+		if err := s.path.setRate(r); err != nil {
+			return err
+		}
 	}
 }
 

@@ -1,0 +1,197 @@
+//go:build linux
+
+package pionbwe_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor/pkg/cc"
+
+	"github.com/bwelab/bwe"
+	"github.com/bwelab/bwe/internal/peertest"
+	"github.com/bwelab/bwe/pionbwe"
+	"github.com/bwelab/bwe/replay"
+	"github.com/bwelab/bwe/sendside"
+	"github.com/bwelab/bwe/traces"
+)
+
+// netnsSession is liveSession through the kernel path
+// (peertest.RunNetns): the same estimator, recorder and observer, on the
+// wall clock. The observer and the recorder are guarded, as the session's
+// goroutines run in parallel.
+func netnsSession(t *testing.T, spec string, opts []pionbwe.Option, bottleneck func(time.Duration) int, d time.Duration) (peertest.Series, []sendside.Result, []byte) {
+	t.Helper()
+	est, err := replay.ParseEstimator(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu      sync.Mutex
+		rec     lockedBuffer
+		results []sendside.Result
+	)
+	rec.mu = &mu
+	factory := func() (cc.BandwidthEstimator, error) {
+		cfg, err := est.Config()
+		if err != nil {
+			return nil, err
+		}
+		return pionbwe.New(append([]pionbwe.Option{
+			pionbwe.WithConfig(cfg),
+			pionbwe.WithStartBitrate(peertest.DefaultStartBitrate),
+			pionbwe.WithRecorder(&rec),
+			pionbwe.WithObserver(func(r sendside.Result) {
+				if r.Feedback {
+					mu.Lock()
+					results = append(results, r)
+					mu.Unlock()
+				}
+			})}, opts...)...)
+	}
+	s, err := peertest.RunNetns(context.Background(), peertest.Config{Factory: factory, Bottleneck: bottleneck, Duration: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return s, results, bytes.Clone(rec.b.Bytes())
+}
+
+// lockedBuffer is a bytes.Buffer written under mu.
+type lockedBuffer struct {
+	mu *sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// checkReplay fails t unless trace replays with spec to the very results
+// the live estimator gave, batch by batch, as TestLiveSessionReplaysExactly
+// requires of the vnet session.
+func checkReplay(t *testing.T, spec string, live []sendside.Result, trace []byte) {
+	t.Helper()
+	r, err := traces.NewFeedbackReader(bytes.NewReader(trace), "netns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := replay.ParseEstimator(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := replay.Replay(r, est)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) < 100 || len(rr.Series) != len(live) {
+		t.Fatalf("live session gave %d feedback results, replay %d batches; want equal and at least 100", len(live), len(rr.Series))
+	}
+	for i, x := range rr.Series {
+		if x.At != live[i].Time || x.Target != live[i].Target || x.Limit != live[i].Limit {
+			t.Fatalf("batch %d: replay %v at %v (%v), live %v at %v (%v)", i, x.Target, x.At, x.Limit, live[i].Target, live[i].Time, live[i].Limit)
+		}
+	}
+	t.Logf("the trace replays exactly: %d batches", len(live))
+}
+
+// logTargets logs the target, the bottleneck and the delivered rate once a
+// second.
+func logTargets(t *testing.T, samples []peertest.Sample) {
+	t.Helper()
+	var b bytes.Buffer
+	b.WriteString("t, target, bottleneck, delivered:")
+	next := time.Second
+	for _, s := range samples {
+		if s.Elapsed < next {
+			continue
+		}
+		next += time.Second
+		b.WriteString("\n\t" + s.Elapsed.Round(100*time.Millisecond).String() + " " +
+			bwe.Bitrate(s.TargetBps).String() + " " + bwe.Bitrate(s.BottleneckBps).String() + " " + bwe.Bitrate(s.DeliveredBps).String())
+	}
+	t.Log(b.String())
+}
+
+// netnsOverhead is what the kernel tbf counts of a packet beyond its RTP
+// header and payload: the SRTP tag (16 bytes with AEAD_AES_GCM), UDP (8),
+// IPv4 (20) and the Ethernet header (14).
+const netnsOverhead = 16 + 8 + 20 + 14
+
+// The checks of TestLiveSessionTracksBottleneck, with the live-push
+// configuration (livePush), through a real kernel bottleneck: two network
+// namespaces, a veth pair, a tbf on the sender's end (peertest.RunNetns),
+// 25 ms of one-way delay each way from the sockets' delay lines. From
+// 300 kbps the target converges within ±15 % of a constant 1.5 Mbps tbf
+// within 10 s (enters the band by 10 s and stays in it for 5 s) and
+// averages within ±15 % of it from 10 s to 20 s; after a drop of the tbf
+// from 2 to 1 Mbps it is within +15 % of the new rate within 2 s. Each
+// session's recorded trace replays exactly. The tbf counts Ethernet
+// frames, so the packet overhead given to the estimator is the kernel
+// path's (netnsOverhead) in place of vnet's.
+//
+// It needs root and runs in about 50 s of wall time:
+//
+//	sudo BWE_NETNS=1 go test ./pionbwe -run Netns -v
+func TestNetnsTracksBottleneck(t *testing.T) {
+	// livePush's options, the last of which (the packet overhead)
+	// overrides vnet's.
+	opts := append(slices.Clone(livePush.opts), pionbwe.WithPacketOverhead(netnsOverhead))
+	if os.Getenv("BWE_NETNS") == "" {
+		t.Skip("runs two peers through network namespaces and a kernel tbf; set BWE_NETNS=1 and run as root")
+	}
+	if err := peertest.CheckNetns(); err != nil {
+		t.Skipf("BWE_NETNS is set but the kernel path is unavailable: %v", err)
+	}
+	const (
+		tol  = 0.15
+		hold = 5 * time.Second
+	)
+
+	t.Run("constant 1.5 Mbps", func(t *testing.T) {
+		const rate = 1_500_000
+		s, live, trace := netnsSession(t, livePush.spec, opts, peertest.Constant(rate), 20*time.Second)
+		logTargets(t, s.Samples)
+		conv := converged(s.Samples, tol, hold)
+		mean, lowest, within := after(s.Samples, 10*time.Second, tol)
+		t.Logf("connected after %v; converged within ±15 %% at %v; target at 1/5/10/20 s: %v %v %v %v; from 10 s: mean %.3f, lowest %.3f of the bottleneck, %.0f %% of the time within ±15 %%; %d feedback reports, %d bytes offered, %d delivered",
+			s.ConnectedAfter, conv,
+			bwe.Bitrate(at(s.Samples, time.Second).TargetBps), bwe.Bitrate(at(s.Samples, 5*time.Second).TargetBps),
+			bwe.Bitrate(at(s.Samples, 10*time.Second).TargetBps), bwe.Bitrate(s.Samples[len(s.Samples)-1].TargetBps),
+			mean, lowest, 100*within, s.FeedbackReports, s.OfferedBytes, s.DeliveredBytes)
+		if conv < 0 || conv > 10*time.Second {
+			t.Errorf("constant %v: the target converged within ±15 %% at %v, want by 10 s", bwe.Bitrate(rate), conv)
+		}
+		if mean < 1-tol || mean > 1+tol {
+			t.Errorf("constant %v: from 10 s on the target averaged %.3f of the bottleneck, want within ±15 %%", bwe.Bitrate(rate), mean)
+		}
+		checkReplay(t, livePush.spec, live, trace)
+	})
+
+	t.Run("2 → 1 Mbps", func(t *testing.T) {
+		const drop = 15 * time.Second
+		d, live, trace := netnsSession(t, livePush.spec, opts, peertest.Steps(drop, 2_000_000, 1_000_000), 25*time.Second)
+		logTargets(t, d.Samples)
+		var follow time.Duration = -1
+		for _, x := range d.Samples {
+			if x.Elapsed > drop && float64(x.TargetBps) <= 1.15e6 {
+				follow = x.Elapsed - drop
+				break
+			}
+		}
+		t.Logf("2 → 1 Mbps at 15 s: target %v before, within +15 %% of 1 Mbps after %v; converged within ±15 %% of 2 Mbps at %v",
+			bwe.Bitrate(at(d.Samples, drop).TargetBps), follow, converged(d.Samples[:int(drop/peertest.DefaultSampleInterval)], tol, hold))
+		if follow < 0 || follow > 2*time.Second {
+			t.Errorf("capacity drop 2 → 1 Mbps: the target fell within +15 %% of 1 Mbps after %v, want within 2 s", follow)
+		}
+		checkReplay(t, livePush.spec, live, trace)
+	})
+}
