@@ -137,14 +137,17 @@
 // a keyframe every few seconds, a shaped uplink), docs/pion.md measures
 // and recommends the configuration of replay's "live" preset, the robust
 // detector with probe clusters measured over their queued packets, paced
-// at 1.1 × the target:
+// at 1.1 × the target and told the packet overhead of the path
+// ([WithPacketOverhead]):
 //
 //	est, _ := replay.ParseEstimator("live")
 //	cfg, _ := est.Config()
-//	pionbwe.New(pionbwe.WithConfig(cfg), pionbwe.WithPacing(1.1, pionbwe.MaxQueueDelay))
+//	pionbwe.New(pionbwe.WithConfig(cfg), pionbwe.WithPacing(1.1, pionbwe.MaxQueueDelay),
+//		pionbwe.WithPacketOverhead(16+8+20))
 //
-// In the two-peer test (1.5 Mbps, 2 s keyframes) it converges within
-// ±15 % of the bottleneck in 5.5 s, where the defaults settle near 70 %.
+// In the two-peer test (0.8–4 Mbps, 2 s keyframes) it converges within
+// ±15 % of the bottleneck in 0.3–5.3 s, where the defaults settle near
+// 70 % of it.
 //
 // # Cost
 //

@@ -6,13 +6,14 @@
 // Run it from the module root:
 //
 //	go run ./examples/push
-//	go run ./examples/push -spec live -pace 1.1
+//	go run ./examples/push -spec live -pace 1.1 -overhead 16
 //	go run ./examples/push -estimator gcc -duration 45s -high 3000000 -low 800000
 //
 // -estimator bwe (the default) uses this module's pionbwe estimator, built
 // from -spec (an estimator specification of package replay: a preset such
 // as plain, the libwebrtc-equivalent default, or live, the live-push
-// configuration, or key=value settings) and paced at -pace × its target;
+// configuration, or key=value settings), paced at -pace × its target, and
+// told of -overhead bytes per packet beyond RTP;
 // -estimator gcc uses pion's own gcc.NewSendSideBWE. The session runs on
 // the wall clock, so on a busy machine packets can be delayed beyond what
 // the path models.
@@ -53,6 +54,7 @@ func run(args []string, out io.Writer) error {
 	delay := fs.Duration("delay", 25*time.Millisecond, "one-way delay of each direction")
 	spec := fs.String("spec", "plain", "estimator specification for -estimator bwe: a preset (plain, live, smooth, protect) or key=value settings")
 	pace := fs.Float64("pace", pionbwe.PaceMultiplier, "pacing rate over the target for -estimator bwe, at least 1 (1.1 for live push)")
+	overhead := fs.Int("overhead", 0, "bytes each packet costs beyond its RTP header and payload, for -estimator bwe (16 on this emulated path: the SRTP tag)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,7 +76,7 @@ func run(args []string, out io.Writer) error {
 			if err != nil {
 				return nil, err
 			}
-			return pionbwe.New(pionbwe.WithConfig(cfg), pionbwe.WithStartBitrate(*start), pionbwe.WithPacing(*pace, pionbwe.MaxQueueDelay))
+			return pionbwe.New(pionbwe.WithConfig(cfg), pionbwe.WithStartBitrate(*start), pionbwe.WithPacing(*pace, pionbwe.MaxQueueDelay), pionbwe.WithPacketOverhead(*overhead))
 		}
 	default:
 		return fmt.Errorf("-estimator %q: want bwe or gcc", *estimator)

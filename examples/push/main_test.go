@@ -15,6 +15,7 @@ func TestRunRejects(t *testing.T) {
 		{[]string{"-estimator", "quic"}, "-estimator"},
 		{[]string{"-spec", "detector=none"}, "unknown detector"},
 		{[]string{"-pace", "0.5"}, "WithPacing"},
+		{[]string{"-overhead", "-1"}, "WithPacketOverhead"},
 		{[]string{"-duration", "1s"}, "-duration"},
 		{[]string{"-high", "0"}, "-high"},
 	}
