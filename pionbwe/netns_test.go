@@ -7,100 +7,26 @@ import (
 	"context"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/pion/interceptor/pkg/cc"
 
 	"github.com/bwelab/bwe"
 	"github.com/bwelab/bwe/internal/peertest"
 	"github.com/bwelab/bwe/pionbwe"
-	"github.com/bwelab/bwe/replay"
 	"github.com/bwelab/bwe/sendside"
-	"github.com/bwelab/bwe/traces"
 )
 
 // netnsSession is liveSession through the kernel path
-// (peertest.RunNetns): the same estimator, recorder and observer, on the
-// wall clock. The observer and the recorder are guarded, as the session's
-// goroutines run in parallel.
+// (peertest.RunNetns), on the wall clock.
 func netnsSession(t *testing.T, spec string, opts []pionbwe.Option, bottleneck func(time.Duration) int, d time.Duration) (peertest.Series, []sendside.Result, []byte) {
 	t.Helper()
-	est, err := replay.ParseEstimator(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu      sync.Mutex
-		rec     lockedBuffer
-		results []sendside.Result
-	)
-	rec.mu = &mu
-	factory := func() (cc.BandwidthEstimator, error) {
-		cfg, err := est.Config()
-		if err != nil {
-			return nil, err
-		}
-		return pionbwe.New(append([]pionbwe.Option{
-			pionbwe.WithConfig(cfg),
-			pionbwe.WithStartBitrate(peertest.DefaultStartBitrate),
-			pionbwe.WithRecorder(&rec),
-			pionbwe.WithObserver(func(r sendside.Result) {
-				if r.Feedback {
-					mu.Lock()
-					results = append(results, r)
-					mu.Unlock()
-				}
-			})}, opts...)...)
-	}
+	factory, recorded := recordingFactory(t, spec, opts)
 	s, err := peertest.RunNetns(context.Background(), peertest.Config{Factory: factory, Bottleneck: bottleneck, Duration: d})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	return s, results, bytes.Clone(rec.b.Bytes())
-}
-
-// lockedBuffer is a bytes.Buffer written under mu.
-type lockedBuffer struct {
-	mu *sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// checkReplay fails t unless trace replays with spec to the very results
-// the live estimator gave, batch by batch, as TestLiveSessionReplaysExactly
-// requires of the vnet session.
-func checkReplay(t *testing.T, spec string, live []sendside.Result, trace []byte) {
-	t.Helper()
-	r, err := traces.NewFeedbackReader(bytes.NewReader(trace), "netns")
-	if err != nil {
-		t.Fatal(err)
-	}
-	est, err := replay.ParseEstimator(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := replay.Replay(r, est)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(live) < 100 || len(rr.Series) != len(live) {
-		t.Fatalf("live session gave %d feedback results, replay %d batches; want equal and at least 100", len(live), len(rr.Series))
-	}
-	for i, x := range rr.Series {
-		if x.At != live[i].Time || x.Target != live[i].Target || x.Limit != live[i].Limit {
-			t.Fatalf("batch %d: replay %v at %v (%v), live %v at %v (%v)", i, x.Target, x.At, x.Limit, live[i].Target, live[i].Time, live[i].Limit)
-		}
-	}
-	t.Logf("the trace replays exactly: %d batches", len(live))
+	results, trace := recorded()
+	return s, results, trace
 }
 
 // logTargets logs the target, the bottleneck and the delivered rate once a

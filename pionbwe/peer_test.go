@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -24,17 +26,37 @@ import (
 
 // liveSession runs two real pion/webrtc PeerConnections (ICE, DTLS, SRTP,
 // transport-wide CC) over a vnet bottleneck in a synctest bubble with our
-// estimator configured by the replay specification spec, recording its
-// feedback trace, and returns the harness's samples, the estimator's
-// result after every feedback batch, and the recorded trace.
+// estimator configured by the replay specification spec and opts,
+// recording its feedback trace, and returns the harness's samples, the
+// estimator's result after every feedback batch, and the recorded trace.
 func liveSession(t *testing.T, spec string, opts []pionbwe.Option, bottleneck func(time.Duration) int, d time.Duration) (peertest.Series, []sendside.Result, []byte) {
+	t.Helper()
+	factory, recorded := recordingFactory(t, spec, opts)
+	s, err := peertest.Run(context.Background(), peertest.Config{Factory: factory, Bottleneck: bottleneck, Duration: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, trace := recorded()
+	return s, results, trace
+}
+
+// recordingFactory returns a factory of our estimator configured by the
+// replay specification spec and opts, which records its feedback trace
+// and its results after every feedback batch, and a function that returns
+// them. Both are guarded by a mutex, for sessions whose goroutines run in
+// parallel on the wall clock.
+func recordingFactory(t *testing.T, spec string, opts []pionbwe.Option) (cc.BandwidthEstimatorFactory, func() ([]sendside.Result, []byte)) {
 	t.Helper()
 	est, err := replay.ParseEstimator(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec bytes.Buffer
-	var results []sendside.Result
+	var (
+		mu      sync.Mutex
+		rec     lockedBuffer
+		results []sendside.Result
+	)
+	rec.mu = &mu
 	factory := func() (cc.BandwidthEstimator, error) {
 		cfg, err := est.Config()
 		if err != nil {
@@ -46,15 +68,56 @@ func liveSession(t *testing.T, spec string, opts []pionbwe.Option, bottleneck fu
 			pionbwe.WithRecorder(&rec),
 			pionbwe.WithObserver(func(r sendside.Result) {
 				if r.Feedback {
+					mu.Lock()
 					results = append(results, r)
+					mu.Unlock()
 				}
 			})}, opts...)...)
 	}
-	s, err := peertest.Run(context.Background(), peertest.Config{Factory: factory, Bottleneck: bottleneck, Duration: d})
+	return factory, func() ([]sendside.Result, []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(results), bytes.Clone(rec.b.Bytes())
+	}
+}
+
+// lockedBuffer is a bytes.Buffer written under mu.
+type lockedBuffer struct {
+	mu *sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// checkReplay fails t unless trace, replayed with spec, gives the very
+// results the live estimator gave, batch by batch.
+func checkReplay(t *testing.T, spec string, live []sendside.Result, trace []byte) {
+	t.Helper()
+	r, err := traces.NewFeedbackReader(bytes.NewReader(trace), "live")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, results, rec.Bytes()
+	est, err := replay.ParseEstimator(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := replay.Replay(r, est)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) < 100 || len(rr.Series) != len(live) {
+		t.Fatalf("live session gave %d feedback results, replay %d batches; want equal and at least 100", len(live), len(rr.Series))
+	}
+	for i, x := range rr.Series {
+		if x.At != live[i].Time || x.Target != live[i].Target || x.Limit != live[i].Limit {
+			t.Fatalf("batch %d: replay %v at %v (%v), live %v at %v (%v)", i, x.Target, x.At, x.Limit, live[i].Target, live[i].Time, live[i].Limit)
+		}
+	}
+	t.Logf("the trace replays exactly: %d batches", len(live))
 }
 
 // converged returns the first instant from which every sample's target
@@ -121,26 +184,7 @@ func TestLiveSessionReplaysExactly(t *testing.T) {
 		t.Run(spec, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				_, live, trace := liveSession(t, spec, c.opts, peertest.Steps(5*time.Second, 2_000_000, 1_000_000, 2_000_000), 15*time.Second)
-				r, err := traces.NewFeedbackReader(bytes.NewReader(trace), "live")
-				if err != nil {
-					t.Fatal(err)
-				}
-				est, err := replay.ParseEstimator(spec)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rr, err := replay.Replay(r, est)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(live) < 100 || len(rr.Series) != len(live) {
-					t.Fatalf("live session gave %d feedback results, replay %d batches; want equal and at least 100", len(live), len(rr.Series))
-				}
-				for i, x := range rr.Series {
-					if x.At != live[i].Time || x.Target != live[i].Target || x.Limit != live[i].Limit {
-						t.Fatalf("batch %d: replay %v at %v (%v), live %v at %v (%v)", i, x.Target, x.At, x.Limit, live[i].Target, live[i].Time, live[i].Limit)
-					}
-				}
+				checkReplay(t, spec, live, trace)
 			})
 		})
 	}

@@ -406,7 +406,7 @@ func (n *nsNet) do(f func() error) error {
 func (n *nsNet) ListenPacket(network, address string) (net.PacketConn, error) {
 	var c net.PacketConn
 	if err := n.do(func() (err error) {
-		c, err = net.ListenPacket(network, address) //nolint:noctx // transport.Net has no context
+		c, err = net.ListenPacket(network, address)
 		return err
 	}); err != nil {
 		return nil, err
@@ -451,7 +451,7 @@ func (n *nsNet) Dial(network, address string) (net.Conn, error) {
 func (n *nsNet) dial(d *net.Dialer, network, address string) (net.Conn, error) {
 	var c net.Conn
 	if err := n.do(func() (err error) {
-		c, err = d.Dial(network, address) //nolint:noctx // transport.Dialer has no context
+		c, err = d.Dial(network, address)
 		return err
 	}); err != nil {
 		return nil, err
