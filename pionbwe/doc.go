@@ -87,7 +87,8 @@
 // (libwebrtc kDefaultPaceMultiplier), faster when the queue would take
 // more than 2 s to drain (libwebrtc kMaxExpectedQueueLength), and at a
 // probe cluster's rate while one is pending. [WithPacing] changes both
-// numbers. A packet enters the send
+// numbers. The pacer sleeps with real timers; one that wakes late sends
+// the packets it missed back to back, up to 2 ms of its rate. A packet enters the send
 // history when it leaves the queue. If the queue fills up (2048
 // packets), its oldest packets are sent at once rather than dropped.
 // Probe clusters are sent with queued media, tagged with their cluster

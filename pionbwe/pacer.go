@@ -57,7 +57,9 @@ type probeRun struct {
 //
 // It sends with a media debt, as libwebrtc's PacingController does: each
 // packet sent adds its size to the debt, which drains at the pacing rate;
-// a packet leaves when the debt is zero. The pacing rate is
+// a packet leaves when the debt is not positive. While packets wait, the
+// debt may fall below zero by up to maxCatchUp of the rate, so that a
+// late wake-up sends what it missed. The pacing rate is
 // the multiplier × max(target, encoder target), raised so that the queue
 // drains within maxDelay of its oldest packet's arrival, and raised
 // to a probe cluster's rate while one is active.
