@@ -136,19 +136,19 @@
 //
 // The defaults are libwebrtc's. For a live pusher (a steady encoder with
 // a keyframe every few seconds, a shaped uplink), docs/pion.md measures
-// and recommends the configuration of replay's "live" preset, the robust
-// detector with probe clusters measured over their queued packets, paced
-// at 1.1 × the target and told the packet overhead of the path
-// ([WithPacketOverhead]):
+// and recommends the configuration of replay's "live" preset (the robust
+// detector, probe clusters measured over their queued packets and a
+// backoff to 0.9 × the acknowledged rate), paced at 1.1 × the target and
+// told the packet overhead of the path ([WithPacketOverhead]):
 //
 //	est, _ := replay.ParseEstimator("live")
 //	cfg, _ := est.Config()
 //	pionbwe.New(pionbwe.WithConfig(cfg), pionbwe.WithPacing(1.1, pionbwe.MaxQueueDelay),
 //		pionbwe.WithPacketOverhead(16+8+20))
 //
-// In the two-peer test (0.8–4 Mbps, 2 s keyframes) it converges within
-// ±15 % of the bottleneck in 0.3–5.3 s, where the defaults settle near
-// 70 % of it.
+// In the two-peer test (0.8–4 Mbps, 2 s keyframes) its target is within
+// ±15 % of the bottleneck for good from 0.3–1.0 s on, where the defaults
+// settle near 70 % of it.
 //
 // # Cost
 //

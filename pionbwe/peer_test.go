@@ -142,6 +142,25 @@ func converged(samples []peertest.Sample, tol float64, hold time.Duration) time.
 	return -1
 }
 
+// settled returns the time from which every sample's target is within
+// ±tol of the bottleneck until the end of the session, provided that is
+// at least hold before the last sample; -1 otherwise.
+func settled(samples []peertest.Sample, tol float64, hold time.Duration) time.Duration {
+	from := time.Duration(-1)
+	for _, s := range samples {
+		switch {
+		case !inBand(s, tol):
+			from = -1
+		case from < 0:
+			from = s.Elapsed
+		}
+	}
+	if from < 0 || samples[len(samples)-1].Elapsed-from < hold {
+		return -1
+	}
+	return from
+}
+
 func inBand(s peertest.Sample, tol float64) bool {
 	return float64(s.TargetBps) >= (1-tol)*float64(s.BottleneckBps) && float64(s.TargetBps) <= (1+tol)*float64(s.BottleneckBps)
 }
@@ -208,9 +227,9 @@ const vnetOverhead = 16
 // Convergence and tracking through real pion peers, configured for live
 // push (livePush): from 300 kbps the target converges within ±15 % of a
 // constant bottleneck (0.8 to 4 Mbps) within 10 s, that is, it enters the
-// band by 10 s and stays in it for 5 s; its mean over the rest of the 30 s
-// session stays within ±15 % of the bottleneck; and after a capacity drop
-// from 2 to 1 Mbps it is within +15 % of the new capacity within 2 s.
+// band by 10 s and never leaves it again in the rest of the 30 s session;
+// and after a capacity drop from 2 to 1 Mbps it is within +15 % of the new
+// capacity within 2 s.
 //
 // The libwebrtc-equivalent configuration (plain, paced at 2.5 × the
 // target) is run alongside for the record. It does not converge: the
@@ -218,7 +237,9 @@ const vnetOverhead = 16
 // 2.5 × the target and build queues at the bottleneck that its trendline
 // reads as overuse, and vnet's token bucket lets its start-up probes
 // through at line rate, so that they measure up to 2.2 Mbps on a 1.5 Mbps
-// link.
+// link. Nor would libwebrtc's backoff let it stay in the band: from a
+// capacity it has found, it drops to 0.85 × the acknowledged rate less
+// 5 kbps, just outside; the live preset backs off to 0.9 ×.
 func TestLiveSessionTracksBottleneck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a two-peer session")
@@ -239,10 +260,10 @@ func TestLiveSessionTracksBottleneck(t *testing.T) {
 		for _, c := range configs {
 			for _, rate := range []int{800_000, 1_000_000, 1_500_000, 2_500_000, 4_000_000} {
 				s, _, _ := liveSession(t, c.spec, c.opts, peertest.Constant(rate), 30*time.Second)
-				conv := converged(s.Samples, tol, hold)
+				conv, held := settled(s.Samples, tol, hold), converged(s.Samples, tol, hold)
 				mean, lowest, within := after(s.Samples, 10*time.Second, tol)
-				t.Logf("%s, constant %v: converged within ±15 %% at %v; target at 1/5/10/30 s: %v %v %v %v; from 10 s: mean %.3f, lowest %.3f of the bottleneck, %.0f %% of the time within ±15 %%",
-					c.name, bwe.Bitrate(rate), conv,
+				t.Logf("%s, constant %v: within ±15 %% for good from %v (for 5 s from %v); target at 1/5/10/30 s: %v %v %v %v; from 10 s: mean %.3f, lowest %.3f of the bottleneck, %.0f %% of the time within ±15 %%",
+					c.name, bwe.Bitrate(rate), conv, held,
 					bwe.Bitrate(at(s.Samples, time.Second).TargetBps), bwe.Bitrate(at(s.Samples, 5*time.Second).TargetBps),
 					bwe.Bitrate(at(s.Samples, 10*time.Second).TargetBps), bwe.Bitrate(s.Samples[len(s.Samples)-1].TargetBps),
 					mean, lowest, 100*within)
@@ -250,10 +271,8 @@ func TestLiveSessionTracksBottleneck(t *testing.T) {
 					continue
 				}
 				if conv < 0 || conv > 10*time.Second {
-					t.Errorf("%s, constant %v: the target converged within ±15 %% at %v, want by 10 s", c.name, bwe.Bitrate(rate), conv)
-				}
-				if mean < 1-tol || mean > 1+tol {
-					t.Errorf("%s, constant %v: from 10 s on the target averaged %.3f of the bottleneck, want within ±15 %%", c.name, bwe.Bitrate(rate), mean)
+					t.Errorf("%s, constant %v: the target stayed within ±15 %% of the bottleneck from %v on (-1: it left the band by the end), want from 10 s at the latest; lowest %.3f of it after 10 s",
+						c.name, bwe.Bitrate(rate), conv, lowest)
 				}
 			}
 
@@ -326,7 +345,8 @@ func TestRecorderNextToPionGCC(t *testing.T) {
 // TestLivePushMatrix prints the table of docs/pion.md: every detector
 // configuration at every pacing multiplier, with and without the packet
 // overhead vnet counts, through every constant bottleneck of the two-peer
-// session: convergence time within ±15 % (a 5 s stay), then the mean and
+// session: convergence time within ±15 % (the instant from which the
+// target stays in the band to the end of the session, at least 5 s), then the mean and
 // the lowest target over the bottleneck from 10 s to 30 s. It runs with
 // BWE_PION_MATRIX=1:
 //
@@ -356,7 +376,7 @@ func TestLivePushMatrix(t *testing.T) {
 			b.WriteString(matrixCell(s))
 		}
 		b.WriteString("\n")
-		for _, spec := range []string{"plain", "robust", "probes=queued", "live"} {
+		for _, spec := range []string{"plain", "robust", "probes=queued", "detector=robust,probes=queued", "live"} {
 			for _, overhead := range []int{0, vnetOverhead} {
 				for _, pace := range []float64{pionbwe.PaceMultiplier, 1.5, 1.1} {
 					fmt.Fprintf(&b, "| %s | %.1f | %d |", spec, pace, overhead)
@@ -376,7 +396,7 @@ func TestLivePushMatrix(t *testing.T) {
 // matrixCell formats one session for TestLivePushMatrix.
 func matrixCell(s peertest.Series) string {
 	conv := "—"
-	if c := converged(s.Samples, 0.15, 5*time.Second); c >= 0 {
+	if c := settled(s.Samples, 0.15, 5*time.Second); c >= 0 {
 		conv = fmt.Sprintf("%.1f s", c.Seconds())
 	}
 	mean, lowest, _ := after(s.Samples, 10*time.Second, 0.15)

@@ -67,7 +67,7 @@ func defaultEstimator() replay.Estimator {
 	return e
 }
 
-const estimatorHelp = "estimator `spec`: comma-separated name=, detector=, loss=, probing=, probes=, osc=, smoother=, rate=, smoothness=, predictor=, protect=\n(e.g. \"detector=kalman,loss=classic\"); a bare word is a preset (plain, smooth, protect, live) or a detector"
+const estimatorHelp = "estimator `spec`: comma-separated name=, detector=, loss=, probing=, probes=, backoff=, osc=, smoother=, rate=, smoothness=, predictor=, protect=\n(e.g. \"detector=kalman,loss=classic\"); a bare word is a preset (plain, smooth, protect, live) or a detector"
 
 // batch is a set of closed-loop runs whose outputs go to one directory.
 type batch struct {
