@@ -346,9 +346,9 @@ func TestRecorderNextToPionGCC(t *testing.T) {
 // configuration at every pacing multiplier, with and without the packet
 // overhead vnet counts, through every constant bottleneck of the two-peer
 // session: convergence time within ±15 % (the instant from which the
-// target stays in the band to the end of the session, at least 5 s), then the mean and
-// the lowest target over the bottleneck from 10 s to 30 s. It runs with
-// BWE_PION_MATRIX=1:
+// target stays in the band to the end of the session, at least 5 s),
+// then the mean and the lowest target over the bottleneck from 10 s to
+// 30 s. It runs with BWE_PION_MATRIX=1:
 //
 //	BWE_PION_MATRIX=1 go test ./pionbwe -run LivePushMatrix -v
 func TestLivePushMatrix(t *testing.T) {
