@@ -244,11 +244,7 @@ func (c *cluster) add(p *bwe.PacketResult) {
 			c.lastArrival = p.Arrival
 		}
 	}
-	if c.total > math.MaxInt64-p.Size {
-		c.total = math.MaxInt64
-	} else {
-		c.total += p.Size
-	}
+	c.total = addBytes(c.total, p.Size)
 	c.count++
 }
 
@@ -274,12 +270,16 @@ func (c *cluster) addQueued(p *bwe.PacketResult, threshold time.Duration) {
 	case p.Arrival > c.qLast:
 		c.qLast = p.Arrival
 	}
-	if c.qTotal > math.MaxInt64-p.Size {
-		c.qTotal = math.MaxInt64
-	} else {
-		c.qTotal += p.Size
-	}
+	c.qTotal = addBytes(c.qTotal, p.Size)
 	c.qCount++
+}
+
+// addBytes returns total + n, held at math.MaxInt64 instead of wrapping.
+func addBytes(total, n bwe.ByteCount) bwe.ByteCount {
+	if total > math.MaxInt64-n {
+		return math.MaxInt64
+	}
+	return total + n
 }
 
 // Estimator turns the packets of probe clusters into capacity estimates.

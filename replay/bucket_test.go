@@ -414,19 +414,6 @@ func TestLinkBucketSendNoAllocs(t *testing.T) {
 	}
 }
 
-func BenchmarkLinkSendBucket(b *testing.B) {
-	l, err := NewLink(traces.Path{Capacity: traces.Steps{{At: 0, Capacity: 2 * bwe.Mbps}}, Delay: 50 * ms, Jitter: 10 * ms, Bucket: 15000}, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	now := bwe.Time(0)
-	b.ReportAllocs()
-	for b.Loop() {
-		now = now.Add(5 * ms)
-		l.Send(now, 1200)
-	}
-}
-
 // probeSpy records the probe results of the composed estimator it wraps.
 type probeSpy struct {
 	coreFlow
